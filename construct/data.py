@@ -167,14 +167,20 @@ def to_tensor(image: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255)
 
 class TrainTiles(Dataset):
-    "Weakly labelled training tiles of a BCSS-WSSS-layout root, with the paper's flips and rotations."
-    def __init__(self, root, spec: DatasetSpec = BCSS_WSSS, augment: bool = True):
-        self.items, self.spec, self.augment = train_items(root, spec), spec, augment
+    """Weakly labelled training tiles of a BCSS-WSSS-layout root, with the paper's flips and rotations.
+
+    The augmentation of tile `i` in epoch `e` is drawn from a generator seeded by `(seed, e, i)`, so a
+    run is reproducible whatever the number of loader workers, and a resumed run sees the same tiles."""
+    def __init__(self, root, spec: DatasetSpec = BCSS_WSSS, augment: bool = True, seed: int = 0):
+        self.items, self.spec, self.augment, self.seed, self.epoch = train_items(root, spec), spec, augment, seed, 0
+    def set_epoch(self, epoch: int): self.epoch = epoch
     def __len__(self): return len(self.items)
     def __getitem__(self, i) -> dict:
         it = self.items[i]
         x = to_tensor(read_image(it.path))
-        if self.augment: x = Flip.random()(x)
+        if self.augment:
+            g = torch.Generator().manual_seed(hash((self.seed, self.epoch, i)) & 0x7FFF_FFFF_FFFF_FFFF)
+            x = Flip.random(g)(x)
         return dict(image=x, labels=torch.from_numpy(it.labels.astype(np.float32)), name=it.path.name)
 
 class EvalTiles(Dataset):
