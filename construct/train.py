@@ -422,6 +422,7 @@ def _fit(cfg: Config, info: DistInfo, dev: torch.device, resume, max_steps, prog
     tc, spec, out = cfg.train, cfg.data.spec, Path(cfg.train.out_dir)
     for name, v in (('max_steps', max_steps), ('save_every', save_every)):
         if v is not None and v < 1: raise ValueError(f"fit: {name} must be >= 1 or None, got {v}")
+    if tc.epochs < 1: raise ValueError(f"train.epochs must be >= 1, got {tc.epochs}")
     ck = load_checkpoint(resume) if resume is not None else None
     if ck is not None: _check_resume_config(cfg, ck, resume)
     stale = _check_run_dir(out, resume, overwrite)
@@ -524,7 +525,7 @@ def _fit(cfg: Config, info: DistInfo, dev: torch.device, resume, max_steps, prog
         save('last.pt')
         if is_best: save('best.pt')
         plot()
-    plot()
+    if stopped: plot()
     if info.enabled: dist.barrier()                       # rank 0 has finished writing best.pt
     best = out/'best.pt' if st.best_miou is not None and (out/'best.pt').is_file() else None
     if stopped or test_ds is None:
