@@ -27,7 +27,7 @@ class BenchResult:
     train_img_s: float             # training images per second
     infer_img_s: float             # inference (6-view TTA) images per second, without CRF
     infer_crf_img_s: float         # the same with the dense CRF
-    crf_ms: float                  # dense CRF alone, ms per 224×224 image (5 labels, 5 iterations, one process)
+    crf_ms: float                  # dense CRF alone, ms per 224×224 synthetic tile (5 labels, 5 iterations, one process)
     peak_mem_mb: float             # CUDA: peak allocated; CPU: peak resident set of the process
     memory_kind: str               # 'cuda allocated' or 'cpu rss'
 
@@ -44,6 +44,7 @@ def bench_one(size: str = 'tiny', device: str = 'cpu', batch_size: int = 10, ste
     from construct.model import ConStruct, tiny_config
     from construct.inference import segment
     from construct.crf import crf_refine_batch
+    from construct.synthetic import make_tile
     if size not in SIZES: raise ValueError(f"bench: size must be one of {sorted(SIZES)}, got {size!r}")
     if device == 'cuda' and not torch.cuda.is_available(): raise RuntimeError("bench: no CUDA device")
     if threads: torch.set_num_threads(threads)
@@ -54,9 +55,10 @@ def bench_one(size: str = 'tiny', device: str = 'cpu', batch_size: int = 10, ste
     model = ConStruct(cfg).to(dev)
     sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
     if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats()
-    g = torch.Generator().manual_seed(0)
-    x = torch.rand(batch_size, 3, 224, 224, generator=g).to(dev)
-    y = (torch.rand(batch_size, len(cfg.data.spec.classes), generator=g) < 0.5).float().to(dev); y[:, 0] = 1
+    tiles = [make_tile(np.random.default_rng(i)) for i in range(batch_size)]      # H&E-like tiles: realistic CRF cost
+    img = np.stack([t.image for t in tiles])
+    x = torch.from_numpy(img).permute(0, 3, 1, 2).float().div(255).to(dev)
+    y = torch.from_numpy(np.stack([t.labels for t in tiles])).float().to(dev)
     opt = torch.optim.AdamW(model.trainable_parameters(), lr=cfg.train.lr)
     amp = torch.autocast('cuda', dtype=torch.bfloat16) if dev.type == 'cuda' else torch.autocast('cpu', enabled=False)
     def train_step():
@@ -67,8 +69,7 @@ def bench_one(size: str = 'tiny', device: str = 'cpu', batch_size: int = 10, ste
     off, on = replace(cfg.infer, crf=False), replace(cfg.infer, crf=True)
     t_inf = _timed(lambda: segment(model, x, off, labels=y), steps, sync)
     t_crf = _timed(lambda: segment(model, x, on, labels=y, workers=1), 1, sync)
-    img = (np.random.default_rng(0).random((batch_size, 224, 224, 3)) * 255).astype(np.uint8)
-    p = np.random.default_rng(1).random((batch_size, 5, 224, 224)).astype(np.float32); p /= p.sum(1, keepdims=True)
+    p = segment(model, x, off, labels=y).probs.numpy()
     t_crf_only = _timed(lambda: crf_refine_batch(img, p, cfg.infer, workers=1), 1, sync)
     if dev.type == 'cuda': mem, kind = torch.cuda.max_memory_allocated() / 2**20, 'cuda allocated'
     else: mem, kind = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'cpu rss'
