@@ -95,10 +95,14 @@ def run_bench(sizes=('tiny', 'full'), devices=None, batch_size: int = 10, steps:
     return pd.DataFrame(rows)
 
 def markdown_table(df: pd.DataFrame, digits: int = 2) -> str:
-    "A GitHub-flavoured Markdown table of `df` (floats rounded to `digits`)."
+    "A GitHub-flavoured Markdown table of `df`: floats rounded to `digits`, multi-level headers joined, a named index kept."
+    cols = [' '.join(str(c) for c in col if c) if isinstance(col, tuple) else str(col) for col in df.columns]
+    keep_index = not isinstance(df.index, pd.RangeIndex)
     fmt = lambda v: f'{v:.{digits}f}' if isinstance(v, float) else str(v)
-    lines = ['| ' + ' | '.join(map(str, df.columns)) + ' |', '|' + '---|' * len(df.columns)]
-    lines += ['| ' + ' | '.join(fmt(v) for v in row) + ' |' for row in df.itertuples(index=False)]
+    head = ([str(df.index.name or '')] if keep_index else []) + cols
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    lines += ['| ' + ' | '.join(([str(i)] if keep_index else []) + [fmt(v) for v in row]) + ' |'
+              for i, row in zip(df.index, df.itertuples(index=False))]
     return '\n'.join(lines) + '\n'
 
 def write_bench(df: pd.DataFrame, path: str | Path) -> Path:

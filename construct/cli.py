@@ -20,12 +20,13 @@ def _load_config(a):
 
 def write_evaluation(out_dir, result, model=None, dataset=None, extra: dict | None = None, n_figure: int = 4) -> Path:
     "Write `results.json`, `results.md` and (given the model and data set) `qualitative.png` of an `EvalResult` into `out_dir`."
+    from construct.bench import markdown_table
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     res = dict(result.metrics.to_dict(result.class_names), n_images=result.n_images, method=result.method,
                labels=result.labels, crf=result.crf, seconds=round(result.seconds, 2), **(extra or {}))
     (out/'results.json').write_text(json.dumps(res, indent=2))
     table = result.table()
-    (out/'results.md').write_text(_markdown(table) + (f"\n_{extra['note']}_\n" if extra and 'note' in extra else ''))
+    (out/'results.md').write_text(markdown_table(table) + (f"\n_{extra['note']}_\n" if extra and 'note' in extra else ''))
     if model is not None and dataset is not None and len(dataset):
         import torch
         from construct.inference import segment
@@ -38,13 +39,6 @@ def write_evaluation(out_dir, result, model=None, dataset=None, extra: dict | No
                                 names=[d['name'] for d in items])
         fig.savefig(out/'qualitative.png', dpi=110, bbox_inches='tight')
     return out/'results.json'
-
-def _markdown(df) -> str:
-    "A Markdown table of a `results_table` DataFrame (two header levels flattened)."
-    cols = [' '.join(str(c) for c in col if c) if isinstance(col, tuple) else str(col) for col in df.columns]
-    lines = ['| method | ' + ' | '.join(cols) + ' |', '|---' * (len(cols) + 1) + '|']
-    lines += [f'| {i} | ' + ' | '.join(f'{v:.2f}' for v in row) + ' |' for i, row in zip(df.index, df.values)]
-    return '\n'.join(lines) + '\n'
 
 # %% ../nbs/14_cli.ipynb #202cf439
 def _cmd_synth(a) -> int:
