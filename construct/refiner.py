@@ -177,7 +177,8 @@ class Refiner(nn.Module):
         if emb.shape != (2 * n, dim):
             raise ValueError(f"Refiner: encode returned shape {tuple(emb.shape)} for {2 * n} images; expected [{2 * n}, {dim}]")
         f_fg, f_bg, cls = emb[:n], emb[n:], mp.pairs[:, 1]
-        l_fg = fg_loss(f_fg, cls, prototypes, n_classes, self.bank.feats, self.bank.labels, self.temperature)
-        l_bg = bg_loss(f_bg, cls, prototypes, n_classes, self.temperature)
+        with torch.autocast(device_type=emb.device.type, enabled=False):   # InfoNCE at T = 0.07 needs float32 logits
+            l_fg = fg_loss(f_fg.float(), cls, prototypes.float(), n_classes, self.bank.feats, self.bank.labels, self.temperature)
+            l_bg = bg_loss(f_bg.float(), cls, prototypes.float(), n_classes, self.temperature)
         if self.training: self.bank.push(f_fg.detach(), cls)
         return RefinerOutput(l_fg + l_bg, l_fg, l_bg, mp.masks, mp.cams, mp.pairs, f_fg, f_bg)
