@@ -100,7 +100,8 @@ class ConStruct(nn.Module):
                 out.loss_struct = structural_distillation_loss(adapted, teacher, lw.guidance_levels)
                 terms.append(lw.lambda_struct * out.loss_struct)
             if lw.lambda_sim > 0:
-                out.refiner = self.refiner(images, head.cams, labels, head.prototypes, self._encode_regions)
+                protos = head.prototypes.detach() if self.cfg.model.compat else head.prototypes   # released code: no L_sim gradient at all
+                out.refiner = self.refiner(images, head.cams, labels, protos, self._encode_regions)
                 out.loss_sim = out.refiner.loss; terms.append(lw.lambda_sim * out.loss_sim)
             out.loss = sum(terms) if terms else head.cams.sum() * 0
         if return_features:
@@ -145,7 +146,7 @@ def gradient_map(model: ConStruct, images: Tensor, labels: Tensor) -> dict[str, 
         model.zero_grad(set_to_none=True)
         loss = getattr(model(images, labels), term)
         if loss is None: continue
-        loss.backward()
+        if loss.requires_grad: loss.backward()
         res[term] = {n: any(p.grad is not None and p.grad.abs().sum() > 0 for p in _params(g)) for n, g in groups.items() if _params(g)}
     model.zero_grad(set_to_none=True)
     return res
