@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .config import atomic_write
+
 SIZES = {'tiny': ('conch_tiny', 'mit_tiny'), 'full': ('conch_vit_b16', 'mit_b1')}
 
 # %% auto #0
@@ -45,13 +47,13 @@ def bench_one(size: str = 'tiny', device: str = 'cpu', batch_size: int = 10, ste
     from construct.inference import segment
     from construct.crf import crf_refine_batch
     from construct.synthetic import make_tile
+    from construct.train import make_optim, resolve_device, train_step
     if size not in SIZES: raise ValueError(f"bench: size must be one of {sorted(SIZES)}, got {size!r}")
-    if device == 'cuda' and not torch.cuda.is_available(): raise RuntimeError("bench: no CUDA device")
+    dev = resolve_device(device)
     if threads: torch.set_num_threads(threads)
     student, teacher = SIZES[size]
     torch.manual_seed(0)
     cfg = tiny_config(**{'model.student': student, 'model.teacher': teacher})
-    dev = torch.device(device)
     model = ConStruct(cfg).to(dev)
     sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
     if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats()
@@ -59,13 +61,9 @@ def bench_one(size: str = 'tiny', device: str = 'cpu', batch_size: int = 10, ste
     img = np.stack([t.image for t in tiles])
     x = torch.from_numpy(img).permute(0, 3, 1, 2).float().div(255).to(dev)
     y = torch.from_numpy(np.stack([t.labels for t in tiles])).float().to(dev)
-    opt = torch.optim.AdamW(model.trainable_parameters(), lr=cfg.train.lr)
-    amp = torch.autocast('cuda', dtype=torch.bfloat16) if dev.type == 'cuda' else torch.autocast('cpu', enabled=False)
-    def train_step():
-        model.train()
-        with amp: out = model(x, y)
-        opt.zero_grad(set_to_none=True); out.loss.backward(); opt.step()
-    t_train = _timed(train_step, steps, sync)
+    optim, batch = make_optim(model, cfg, total_steps=steps + 1, device=dev), dict(image=x, labels=y)
+    model.train()
+    t_train = _timed(lambda: train_step(model, batch, optim, dev), steps, sync)
     off, on = replace(cfg.infer, crf=False), replace(cfg.infer, crf=True)
     t_inf = _timed(lambda: segment(model, x, off, labels=y), steps, sync)
     t_crf = _timed(lambda: segment(model, x, on, labels=y, workers=1), 1, sync)
@@ -83,7 +81,9 @@ def run_bench(sizes=('tiny', 'full'), devices=None, batch_size: int = 10, steps:
               full_batch_size: int | None = 2, progress: bool = True) -> pd.DataFrame:
     "Benchmark each size × device (CUDA included when available) in a fresh process; one row per configuration."
     import torch
+    from construct.train import resolve_device
     devices = list(devices or (['cpu', 'cuda'] if torch.cuda.is_available() else ['cpu']))
+    for dev in devices: resolve_device(dev)          # a device that is not there fails here, before any child starts
     import construct.bench as module                 # the children import the exported module (works from a notebook too)
     rows, ctx = [], get_context('spawn')
     for dev in devices:
@@ -112,6 +112,6 @@ def write_bench(df: pd.DataFrame, path: str | Path) -> Path:
     meta = dict(machine=platform.machine(), processor=platform.processor(), cpus=os.cpu_count(), torch=torch.__version__,
                 cuda=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
                 note='random weights; timings do not depend on weight values')
-    path.write_text(json.dumps(dict(meta=meta, results=df.to_dict(orient='records')), indent=2))
-    path.with_suffix('.md').write_text(markdown_table(df))
+    atomic_write(path, lambda p: p.write_text(json.dumps(dict(meta=meta, results=df.to_dict(orient='records')), indent=2)))
+    atomic_write(path.with_suffix('.md'), lambda p: p.write_text(markdown_table(df)))
     return path

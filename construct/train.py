@@ -17,7 +17,7 @@ from torch import nn, Tensor
 from torch.utils.data import DataLoader, Subset
 from tqdm.auto import tqdm
 
-from .config import Config, ConfigError, from_dict, save_config
+from .config import Config, ConfigError, atomic_write, check_config, from_dict, save_config
 from .data import TrainTiles, EvalTiles
 from .encoders import CheckpointError
 from .metrics import SegMetrics, seg_metrics
@@ -25,10 +25,11 @@ from .model import ConStruct, ConStructOutput
 from .inference import evaluate
 
 # %% auto #0
-__all__ = ['TrainingDiverged', 'epoch_batches', 'DistInfo', 'dist_info', 'load_checkpoint', 'load_model', 'read_log',
-           'plot_loss_curve', 'FitResult', 'fit']
+__all__ = ['TrainingDiverged', 'epoch_batches', 'DistInfo', 'dist_info', 'resolve_device', 'load_checkpoint', 'load_model',
+           'read_log', 'plot_loss_curve', 'Optim', 'make_optim', 'StepOutput', 'train_step', 'FitResult',
+           'existing_run_files', 'fit']
 
-# %% ../nbs/10_train.ipynb #10bf745a
+# %% ../nbs/10_train.ipynb #6e8d85ca
 class TrainingDiverged(RuntimeError):
     "The loss (or the weights) became NaN or infinite; the message names the step, the loss terms and the checkpoint kept."
     def __init__(self, step: int, epoch: int, terms: dict, checkpoint: Path | None, what: str = 'non-finite loss'):
@@ -38,7 +39,7 @@ class TrainingDiverged(RuntimeError):
         vals = ' (' + ', '.join(f'{k}={v:.4g}' for k, v in terms.items()) + ')' if terms else ''
         super().__init__(f"training diverged at step {step} (epoch {epoch}): {what}{vals}; {kept}")
 
-# %% ../nbs/10_train.ipynb #5108bacf
+# %% ../nbs/10_train.ipynb #dfd682a3
 def epoch_batches(n: int,                 # number of training tiles
                   batch_size: int,        # B: the global batch (all processes together)
                   seed: int,
@@ -52,14 +53,14 @@ def epoch_batches(n: int,                 # number of training tiles
     if batch_size < 1 or world_size < 1 or not 0 <= rank < world_size:
         raise ValueError(f"epoch_batches: need batch_size >= 1 and 0 <= rank < world_size, got {batch_size}, {rank}, {world_size}")
     if batch_size % world_size:
-        raise ValueError(f"train.batch_size={batch_size} is not divisible by the {world_size} processes "
-                         f"(the global batch is split evenly across them)")
-    if n < batch_size: raise ValueError(f"{n} training tiles are fewer than one batch of train.batch_size={batch_size}")
+        raise ConfigError(f"train.batch_size={batch_size} is not divisible by the {world_size} processes "
+                          f"(the global batch is split evenly across them)")
+    if n < batch_size: raise ConfigError(f"{n} training tiles are fewer than one batch of train.batch_size={batch_size}")
     perm = np.random.default_rng([seed, epoch]).permutation(n)
     local = batch_size // world_size
     return perm[:n // batch_size * batch_size].reshape(-1, batch_size)[:, rank * local:(rank + 1) * local].tolist()
 
-# %% ../nbs/10_train.ipynb #b5428520
+# %% ../nbs/10_train.ipynb #749e5220
 def _optimizer(model: ConStruct, cfg: Config) -> torch.optim.AdamW:
     "AdamW over the trainable parameters with `cfg.train`'s lr, weight decay and betas."
     t = cfg.train
@@ -69,7 +70,7 @@ def _schedule(opt: torch.optim.Optimizer, cfg: Config, total_steps: int) -> torc
     "Per-step polynomial decay without warm-up: step t (0-based) uses lr·(1 − t/T)^power."
     return torch.optim.lr_scheduler.PolynomialLR(opt, total_iters=total_steps, power=cfg.train.poly_power)
 
-# %% ../nbs/10_train.ipynb #a7df0dfe
+# %% ../nbs/10_train.ipynb #5e5e24f4
 @dataclass(frozen=True)
 class DistInfo:
     "Where this process stands in a `torchrun` launch (a single process is rank 0 of 1)."
@@ -90,7 +91,27 @@ def dist_info() -> DistInfo:
     if ws < 1 or not 0 <= r < ws: raise ValueError(f"RANK={r} is outside 0..WORLD_SIZE-1 (WORLD_SIZE={ws})")
     return DistInfo(r, ws, int(env.get('LOCAL_RANK', str(r))))
 
-# %% ../nbs/10_train.ipynb #ab103242
+# %% ../nbs/10_train.ipynb #4d92f87a
+def resolve_device(request: str | torch.device | None = None,  # 'cpu', 'cuda', 'cuda:1', …; None: a GPU if there is one, else the CPU
+                   info: DistInfo | None = None,               # this process's place in the launch; None: `dist_info()`
+                   n_gpus: int | None = None,                  # visible CUDA devices; None: `torch.cuda.device_count()`
+                  ) -> torch.device:
+    "The device to run on: 'cuda' without an index means `cuda:{LOCAL_RANK}` (`cuda:0` in a single process); an explicit index is kept."
+    info = dist_info() if info is None else info
+    n = torch.cuda.device_count() if n_gpus is None else n_gpus
+    if request is None: request = 'cuda' if n > 0 else 'cpu'
+    try: dev = torch.device(request)
+    except (RuntimeError, TypeError, ValueError):
+        raise ConfigError(f"device {request!r}: not a device name (e.g. 'cpu', 'cuda', 'cuda:1')") from None
+    if dev.type != 'cuda': return dev
+    if n == 0: raise ConfigError(f"device {request!r}: no CUDA device is available here (use 'cpu')")
+    index = info.local_rank if dev.index is None else dev.index
+    if index >= n:
+        why = f" (LOCAL_RANK={info.local_rank})" if dev.index is None else ''
+        raise ConfigError(f"device {request!r}: cuda:{index}{why} does not exist; {n} CUDA device(s) visible")
+    return torch.device('cuda', index)
+
+# %% ../nbs/10_train.ipynb #998705b3
 class _AllReduceSum(torch.autograd.Function):
     "The sum of a tensor over all processes; its gradient is summed over the processes too."
     @staticmethod
@@ -148,7 +169,7 @@ def _sync_memory_bank(model: ConStruct, ptr0: int, out: ConStructOutput) -> None
     bank.ptr.fill_(ptr0)
     bank.push(torch.cat([f[:int(k)] for f, k in zip(all_f, sizes)]), torch.cat([c[:int(k)] for c, k in zip(all_c, sizes)]))
 
-# %% ../nbs/10_train.ipynb #70e7a2af
+# %% ../nbs/10_train.ipynb #869d193f
 def _build_model(cfg: Config) -> ConStruct:
     """`ConStruct(cfg)` built with the global torch RNG seeded by `cfg.train.seed` (and restored afterwards), so
     randomly initialised frozen encoders come out the same in `fit` and in every `load_model`."""
@@ -183,16 +204,7 @@ def _set_rng_state(s: dict) -> None:
     if s['cuda'] is not None and torch.cuda.is_available() and len(s['cuda']) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all(s['cuda'])
 
-def _atomic(path: Path, write) -> Path:
-    "Call `write(tmp)` with a temporary path beside `path`, then move the file into place."
-    path = Path(path); tmp = path.with_name(f'.{path.name}.tmp-{os.getpid()}')
-    try:
-        write(tmp); os.replace(tmp, path)
-    finally:
-        if tmp.exists(): tmp.unlink()
-    return path
-
-# %% ../nbs/10_train.ipynb #cb874880
+# %% ../nbs/10_train.ipynb #96efb1e1
 _FORMAT, _VERSION = 'construct-checkpoint', 1
 _CKPT_KEYS = ('model', 'optimizer', 'scheduler', 'scaler', 'rng', 'epochs_done', 'batches_done', 'step', 'sums',
               'config', 'metrics', 'history', 'best_miou', 'frozen_digest')
@@ -221,7 +233,7 @@ def _check_frozen(model: ConStruct, digest: str, where) -> None:
                               f"it was trained with (another weights file, or random initialisation under another PyTorch version)")
 
 def load_model(checkpoint: str | Path,                   # a `best.pt` / `last.pt` written by `fit`
-               device: str | torch.device | None = None, # None: CUDA if available, else CPU
+               device: str | torch.device | None = None, # see `resolve_device`; None: this process's GPU if there is one, else CPU
               ) -> ConStruct:
     "The trained `ConStruct` of `checkpoint` in eval mode: rebuilt from the saved config, frozen encoders verified, trainable state loaded."
     ck = load_checkpoint(checkpoint)
@@ -231,11 +243,10 @@ def load_model(checkpoint: str | Path,                   # a `best.pt` / `last.p
     model = _build_model(cfg)
     _check_frozen(model, ck['frozen_digest'], checkpoint)
     try: model.load_trainable_state_dict(ck['model'])
-    except KeyError as e: raise CheckpointError(f"{checkpoint}: {e.args[0]}") from None
-    device = device if device is not None else ('cuda' if torch.cuda.is_available() else 'cpu')
-    return model.to(device).eval()
+    except CheckpointError as e: raise CheckpointError(f"{checkpoint}: {e.args[0]}") from None
+    return model.to(resolve_device(device)).eval()
 
-# %% ../nbs/10_train.ipynb #d558efdc
+# %% ../nbs/10_train.ipynb #c4bbd2f6
 _TERMS = ('loss', 'cls', 'struct', 'sim')
 
 def read_log(path: str | Path) -> list[dict]:
@@ -248,7 +259,7 @@ def read_log(path: str | Path) -> list[dict]:
         try: recs.append(json.loads(line))
         except json.JSONDecodeError:
             if i == len(lines) - 1: break
-            raise ValueError(f"{path}: line {i + 1} is not valid JSON") from None
+            raise CheckpointError(f"{path}: line {i + 1} is not valid JSON (the run's log is corrupt)") from None
     return recs
 
 def plot_loss_curve(log: str | Path | list[dict],   # a `metrics.jsonl`, or its records
@@ -279,7 +290,61 @@ def plot_loss_curve(log: str | Path | list[dict],   # a `metrics.jsonl`, or its 
         ax.set_xticks([r['epoch'] for r in val])
     return fig
 
-# %% ../nbs/10_train.ipynb #96efb1e1
+def _plot_run(log_path: Path, png: Path) -> bool:
+    "Write `png`, the loss curve of the run log `log_path` (read once); False, writing nothing, while the log has no step yet."
+    recs = read_log(log_path) if log_path.is_file() else []
+    if not any(r.get('kind') == 'step' for r in recs): return False
+    atomic_write(png, lambda p: plot_loss_curve(recs).savefig(p, format='png', dpi=100))
+    return True
+
+# %% ../nbs/10_train.ipynb #ade566bd
+class Optim(NamedTuple):
+    "What a training step updates besides the model."
+    opt: torch.optim.AdamW
+    sched: torch.optim.lr_scheduler.PolynomialLR
+    scaler: torch.amp.GradScaler          # enabled only for fp16 autocast
+    amp: torch.dtype | None               # autocast dtype; None: full precision
+
+def _amp_dtype(cfg: Config, device: torch.device) -> torch.dtype | None:
+    "bf16 on CUDA where supported, else fp16; None (full precision) on CPU or with `train.amp` off."
+    if not cfg.train.amp or device.type != 'cuda': return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+def make_optim(model: ConStruct, cfg: Config, total_steps: int, device: torch.device) -> Optim:
+    "AdamW over the trainable parameters, the per-step schedule over `total_steps`, and `cfg`'s mixed precision on `device`."
+    opt, amp = _optimizer(model, cfg), _amp_dtype(cfg, torch.device(device))
+    return Optim(opt, _schedule(opt, cfg, total_steps), torch.amp.GradScaler('cuda', enabled=amp is torch.float16), amp)
+
+class StepOutput(NamedTuple):
+    out: ConStructOutput
+    terms: dict[str, float]               # the loss terms as floats (the mean over the processes under DDP)
+    finite: bool                          # False: a term was NaN or infinite, and nothing was updated
+
+def train_step(net: nn.Module,            # the `ConStruct`, or its `DistributedDataParallel` wrapper
+               batch: dict,               # `image` [B, 3, H, W] in [0, 1], `labels` [B, C]
+               optim: Optim,
+               device: torch.device,
+               info: DistInfo = DistInfo(),
+              ) -> StepOutput:
+    "One optimiser step on `batch`: forward, loss terms checked, backward, AdamW and schedule; under DDP the memory-bank sync."
+    model = net.module if isinstance(net, nn.parallel.DistributedDataParallel) else net
+    ptr0 = int(model.refiner.bank.ptr)
+    x, y = batch['image'].to(device, non_blocking=True), batch['labels'].to(device, non_blocking=True)
+    with torch.autocast(device.type, dtype=optim.amp, enabled=optim.amp is not None):
+        out = net(x, y)
+    named = [(k, v) for k, v in zip(_TERMS, (out.loss, out.loss_cls, out.loss_struct, out.loss_sim)) if v is not None]
+    vals = torch.stack([v.detach().float() for _, v in named])
+    if info.enabled:
+        dist.all_reduce(vals); vals = vals / info.world_size
+    terms = dict(zip([k for k, _ in named], vals.tolist()))
+    if not all(math.isfinite(v) for v in terms.values()): return StepOutput(out, terms, False)
+    optim.opt.zero_grad(set_to_none=True)
+    optim.scaler.scale(out.loss).backward()
+    optim.scaler.step(optim.opt); optim.scaler.update(); optim.sched.step()
+    if info.enabled: _sync_memory_bank(model, ptr0, out)
+    return StepOutput(out, terms, True)
+
+# %% ../nbs/10_train.ipynb #0ac08e69
 @dataclass
 class FitResult:
     "What `fit` returns (the same on every process)."
@@ -312,10 +377,14 @@ def _check_resume_config(cfg: Config, ck: dict, where) -> None:
                           + '; '.join(f'{k} is {a.get(k)!r} in the checkpoint, {b.get(k)!r} now' for k in diff[:6])
                           + " (only data.root, data.num_workers, train.out_dir and infer.* may change)")
 
+def existing_run_files(out_dir: str | Path) -> list[str]:
+    "The names of the run files (`config.yaml`, `last.pt`, …) that `out_dir` already holds: a run `fit` would not write over."
+    return [f for f in _RUN_FILES if (Path(out_dir)/f).exists()]
+
 def _check_run_dir(out: Path, resume, overwrite: bool) -> list[str]:
     """The run files in `out` to delete before writing (those of another run, with `overwrite`); `FileExistsError` if
     `out` holds a run that is neither resumed (its own checkpoint) nor to be overwritten."""
-    existing = [f for f in _RUN_FILES if (out/f).exists()]
+    existing = existing_run_files(out)
     own = resume is not None and Path(resume).resolve().parent == out.resolve()
     if existing and not own and not overwrite:
         raise FileExistsError(f"{out}: already holds a run ({', '.join(existing)}); pass resume='{out/'last.pt'}' to continue it, "
@@ -326,9 +395,9 @@ def _truncate_log(path: Path, step: int, epochs_done: int) -> None:
     "Drop the log records after a checkpoint (a resumed run writes them again)."
     if not path.is_file(): return
     keep = [r for r in read_log(path) if (r['epoch'] <= epochs_done if r.get('kind') == 'epoch' else r.get('step', 0) <= step)]
-    _atomic(path, lambda p: p.write_text(''.join(json.dumps(r) + '\n' for r in keep)))
+    atomic_write(path, lambda p: p.write_text(''.join(json.dumps(r) + '\n' for r in keep)))
 
-# %% ../nbs/10_train.ipynb #25258b4a
+# %% ../nbs/10_train.ipynb #fbd9e8b2
 class _Scores(NamedTuple):
     metrics: SegMetrics
     n_images: int
@@ -362,41 +431,7 @@ class _State:
     sums: dict = field(default_factory=dict)   # sums of the loss terms over the current epoch, and their count 'n'
     last: Path | None = None      # the latest checkpoint written (or resumed from)
 
-class _Losses(NamedTuple):
-    out: ConStructOutput
-    terms: dict                   # the loss terms as floats (the mean over the processes under DDP)
-
-def _losses(net: nn.Module, batch: dict, device: torch.device, amp: torch.dtype | None, info: DistInfo) -> _Losses:
-    "Forward one batch (under autocast when `amp`) and read its loss terms."
-    x, y = batch['image'].to(device, non_blocking=True), batch['labels'].to(device, non_blocking=True)
-    with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
-        out = net(x, y)
-    named = [(k, v) for k, v in zip(_TERMS, (out.loss, out.loss_cls, out.loss_struct, out.loss_sim)) if v is not None]
-    vals = torch.stack([v.detach().float() for _, v in named])
-    if info.enabled:
-        dist.all_reduce(vals); vals = vals / info.world_size
-    return _Losses(out, dict(zip([k for k, _ in named], vals.tolist())))
-
-def _update(model: ConStruct, out: ConStructOutput, opt, sched, scaler, info: DistInfo, ptr0: int) -> None:
-    "Backward, optimiser step and schedule step; under DDP, then the memory-bank sync."
-    opt.zero_grad(set_to_none=True)
-    scaler.scale(out.loss).backward()
-    scaler.step(opt); scaler.update(); sched.step()
-    if info.enabled: _sync_memory_bank(model, ptr0, out)
-
-def _amp_dtype(cfg: Config, device: torch.device) -> torch.dtype | None:
-    "bf16 on CUDA where supported, else fp16; None (full precision) on CPU or with `train.amp` off."
-    if not cfg.train.amp or device.type != 'cuda': return None
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-
-def _device(info: DistInfo, device) -> torch.device:
-    if device is not None: dev = torch.device(device)
-    elif torch.cuda.is_available(): dev = torch.device('cuda', info.local_rank if info.enabled else torch.cuda.current_device())
-    else: dev = torch.device('cpu')
-    if dev.type == 'cuda': torch.cuda.set_device(dev)
-    return dev
-
-# %% ../nbs/10_train.ipynb #c4bbd2f6
+# %% ../nbs/10_train.ipynb #f83aed30
 def fit(cfg: Config,
         resume: str | Path | None = None,     # a `last.pt` / `best.pt` of this configuration to continue from
         max_steps: int | None = None,         # stop once this many optimiser steps are done in total (the schedule still spans the run)
@@ -405,11 +440,12 @@ def fit(cfg: Config,
         test: bool = True,                    # evaluate `test` with the best checkpoint at the end, into `results.json`
         overwrite: bool = False,              # replace the run files already in `cfg.train.out_dir`
         save_every: int | None = None,        # also write `last.pt` every this many steps
-        device: str | torch.device | None = None,  # None: CUDA (this process's GPU under torchrun) if available, else CPU
+        device: str | torch.device | None = None,  # see `resolve_device`; None: this process's GPU if there is one, else CPU
        ) -> FitResult:
     "Train ConStruct as `cfg` says and write the run folder `cfg.train.out_dir`; under `torchrun`, with DDP."
-    info = dist_info()
-    dev = _device(info, device)
+    cfg, info = check_config(cfg), dist_info()
+    dev = resolve_device(device, info)
+    if dev.type == 'cuda': torch.cuda.set_device(dev)
     if info.enabled and not dist.is_initialized():
         dist.init_process_group('nccl' if dev.type == 'cuda' else 'gloo')
         atexit.register(_leave_process_group)   # kept for the process's life: re-joining under torchrun is unreliable
@@ -422,7 +458,6 @@ def _fit(cfg: Config, info: DistInfo, dev: torch.device, resume, max_steps, prog
     tc, spec, out = cfg.train, cfg.data.spec, Path(cfg.train.out_dir)
     for name, v in (('max_steps', max_steps), ('save_every', save_every)):
         if v is not None and v < 1: raise ValueError(f"fit: {name} must be >= 1 or None, got {v}")
-    if tc.epochs < 1: raise ValueError(f"train.epochs must be >= 1, got {tc.epochs}")
     ck = load_checkpoint(resume) if resume is not None else None
     if ck is not None: _check_resume_config(cfg, ck, resume)
     stale = _check_run_dir(out, resume, overwrite)
@@ -446,18 +481,16 @@ def _fit(cfg: Config, info: DistInfo, dev: torch.device, resume, max_steps, prog
                     ck['metrics'], dict(ck['sums']), Path(resume))
     if info.enabled: _globalise_batchnorm(model)
     model.to(dev).train()
-    opt, amp = _optimizer(model, cfg), _amp_dtype(cfg, dev)
-    sched = _schedule(opt, cfg, total)
-    scaler = torch.amp.GradScaler('cuda', enabled=amp is torch.float16)
+    optim = make_optim(model, cfg, total, dev)
     if ck is not None:
-        opt.load_state_dict(ck['optimizer']); sched.load_state_dict(ck['scheduler'])
-        if ck['scaler'] is not None and scaler.is_enabled(): scaler.load_state_dict(ck['scaler'])
+        optim.opt.load_state_dict(ck['optimizer']); optim.sched.load_state_dict(ck['scheduler'])
+        if ck['scaler'] is not None and optim.scaler.is_enabled(): optim.scaler.load_state_dict(ck['scaler'])
         _set_rng_state(ck['rng'])
     net = (nn.parallel.DistributedDataParallel(model, device_ids=[dev.index] if dev.type == 'cuda' else None,
                                                find_unused_parameters=True)   # adapters of unguided levels get no gradient
            if info.enabled else model)
     if info.is_main:
-        _atomic(out/'config.yaml', lambda p: save_config(cfg, p))
+        save_config(cfg, out/'config.yaml')
         if ck is not None: _truncate_log(log_path, st.step, st.epochs_done)
 
     def write(rec: dict):
@@ -469,19 +502,18 @@ def _fit(cfg: Config, info: DistInfo, dev: torch.device, resume, max_steps, prog
         if bad: raise TrainingDiverged(st.step, st.epochs_done + 1, {}, st.last, what=f"non-finite weights in {bad[:4]}")
         path = out/name
         if info.is_main:
-            ckpt = dict(format=_FORMAT, version=_VERSION, model=model.trainable_state_dict(), optimizer=opt.state_dict(),
-                        scheduler=sched.state_dict(), scaler=scaler.state_dict() if scaler.is_enabled() else None,
+            ckpt = dict(format=_FORMAT, version=_VERSION, model=model.trainable_state_dict(), optimizer=optim.opt.state_dict(),
+                        scheduler=optim.sched.state_dict(), scaler=optim.scaler.state_dict() if optim.scaler.is_enabled() else None,
                         rng=_rng_state(), epochs_done=st.epochs_done, batches_done=st.batches_done, step=st.step,
                         total_steps=total, sums=st.sums, config=cfg.to_dict(), metrics=st.metrics, history=st.history,
                         best_miou=st.best_miou, frozen_digest=digest, world_size=info.world_size,
                         saved=datetime.datetime.now().isoformat(timespec='seconds'))
-            _atomic(path, lambda p: torch.save(ckpt, p))
+            atomic_write(path, lambda p: torch.save(ckpt, p))
         if name == 'last.pt': st.last = path
         return path
 
     def plot():
-        if info.is_main and log_path.is_file() and any(r.get('kind') == 'step' for r in read_log(log_path)):
-            _atomic(out/'loss_curve.png', lambda p: plot_loss_curve(log_path).savefig(p, format='png', dpi=100))
+        if info.is_main: _plot_run(log_path, out/'loss_curve.png')
 
     t0, stopped = time.time(), max_steps is not None and st.step >= max_steps
     for epoch in range(st.epochs_done, tc.epochs):
@@ -494,13 +526,12 @@ def _fit(cfg: Config, info: DistInfo, dev: torch.device, resume, max_steps, prog
                    disable=not (progress and info.is_main))
         t_epoch = time.time()
         for batch in loader:
-            lr, ptr0 = opt.param_groups[0]['lr'], int(model.refiner.bank.ptr)
-            ls = _losses(net, batch, dev, amp, info)
-            if not all(math.isfinite(v) for v in ls.terms.values()):
+            lr = optim.opt.param_groups[0]['lr']
+            ls = train_step(net, batch, optim, dev, info)
+            if not ls.finite:
                 write(dict(kind='diverged', epoch=epoch + 1, step=st.step + 1, **ls.terms))
                 bar.close()
                 raise TrainingDiverged(st.step + 1, epoch + 1, ls.terms, st.last)
-            _update(model, ls.out, opt, sched, scaler, info, ptr0)
             st.step += 1; st.batches_done += 1
             for k, v in ls.terms.items(): st.sums[k] = st.sums.get(k, 0.0) + v
             st.sums['n'] = st.sums.get('n', 0) + 1
@@ -536,5 +567,5 @@ def _fit(cfg: Config, info: DistInfo, dev: torch.device, resume, max_steps, prog
         res = dict(split='test', checkpoint=str(best if best is not None else st.last),
                    epoch=next((r['epoch'] for r in reversed(st.history) if r.get('best')), None) if best is not None else tc.epochs,
                    n_images=sc.n_images, **sc.metrics.to_dict(spec.mask_names))
-        _atomic(out/'results.json', lambda p: p.write_text(json.dumps(res, indent=1)))
+        atomic_write(out/'results.json', lambda p: p.write_text(json.dumps(res, indent=1)))
     return FitResult(out, best, st.last, st.history, st.best_miou, sc.metrics, st.step, True)
