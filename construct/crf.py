@@ -11,10 +11,10 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pydensecrf.densecrf as dcrf
 from pydensecrf.utils import unary_from_softmax
-from .config import InferConfig
+from .config import ConfigError, InferConfig
 
 # %% auto #0
-__all__ = ['crf_refine', 'crf_refine_batch']
+__all__ = ['crf_refine', 'CRFPool', 'crf_refine_batch']
 
 # %% ../nbs/08_crf.ipynb #ebb4a2b4
 _SUM_TOL = 1e-3      # how far the per-pixel sum of `probs` may be from 1 (more for float16 input)
@@ -46,10 +46,11 @@ def _check_inputs(images, probs, where: str) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(images), probs
 
 def _check_params(cfg: InferConfig, where: str):
+    "`ConfigError` for CRF settings `pydensecrf` cannot use (a `Config` loaded from a file has been checked already)."
     if not isinstance(cfg.crf_iters, int) or cfg.crf_iters < 0:
-        raise ValueError(f"{where}: crf_iters must be an integer >= 0, got {cfg.crf_iters!r}")
+        raise ConfigError(f"{where}: infer.crf_iters must be an integer >= 0, got {cfg.crf_iters!r}")
     for k in ('crf_smooth_sxy', 'crf_app_sxy', 'crf_app_srgb'):
-        if not getattr(cfg, k) > 0: raise ValueError(f"{where}: {k} must be > 0, got {getattr(cfg, k)!r}")
+        if not getattr(cfg, k) > 0: raise ConfigError(f"{where}: infer.{k} must be > 0, got {getattr(cfg, k)!r}")
 
 # %% ../nbs/08_crf.ipynb #12fd602d
 def _refine_one(image: np.ndarray, probs: np.ndarray, cfg: InferConfig) -> np.ndarray:
@@ -79,20 +80,39 @@ def _cpu_count() -> int:
 def _refine_task(args) -> np.ndarray:
     return _refine_one(*args)
 
+class CRFPool:
+    """Dense-CRF refinement of batches (`refine`) over `workers` processes that start at the first parallel batch and
+    stay until `close()` or the end of a `with` block. `workers=None`: one per CPU core, or 1 (serial, no processes) when
+    `n_tiles` — how many tiles the pool will refine in all, if known — is below `_MIN_PARALLEL`. Results do not depend on `workers`."""
+    def __init__(self, workers: int | None = None, n_tiles: int | None = None):
+        if workers is None: workers = _cpu_count() if n_tiles is None or n_tiles >= _MIN_PARALLEL else 1
+        if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+            raise ValueError(f"CRFPool: workers must be a positive integer or None, got {workers!r}")
+        self.workers = workers if n_tiles is None else max(1, min(workers, n_tiles))
+        self._ex: ProcessPoolExecutor | None = None
+
+    def refine(self, images, probs, cfg: InferConfig | None = None) -> np.ndarray:
+        "`images` uint8 [B, H, W, 3], `probs` [B, L, H, W] → refined float32 [B, L, H, W] (see `crf_refine`)."
+        cfg = cfg or InferConfig()
+        _check_params(cfg, 'CRFPool.refine')
+        images, probs = _check_inputs(images, probs, 'CRFPool.refine')
+        B = len(images)
+        if B == 0: return probs.copy()
+        if self.workers == 1 or B == 1: return np.stack([_refine_one(im, p, cfg) for im, p in zip(images, probs)])
+        if self._ex is None:
+            self._ex = ProcessPoolExecutor(self.workers, mp_context=mp.get_context('fork') if sys.platform.startswith('linux') else None)
+        chunk = max(1, B // (4 * self.workers))
+        return np.stack(list(self._ex.map(_refine_task, ((im, p, cfg) for im, p in zip(images, probs)), chunksize=chunk)))
+
+    def close(self):
+        "Stop the worker processes (a later `refine` starts new ones)."
+        if self._ex is not None: self._ex.shutdown(); self._ex = None
+
+    def __enter__(self) -> CRFPool: return self
+    def __exit__(self, *exc): self.close()
+
 def crf_refine_batch(images, probs, cfg: InferConfig | None = None, workers: int | None = None) -> np.ndarray:
-    """Dense-CRF refinement of a batch: `images` uint8 [B, H, W, 3], `probs` [B, L, H, W] → float32 [B, L, H, W].
+    """Dense-CRF refinement of one batch: `images` uint8 [B, H, W, 3], `probs` [B, L, H, W] → float32 [B, L, H, W].
     `workers`: number of processes (1 = serial); None = one per CPU core when the batch has at least
-    `_MIN_PARALLEL` tiles, else serial. The result does not depend on `workers`."""
-    cfg = cfg or InferConfig()
-    _check_params(cfg, 'crf_refine_batch')
-    images, probs = _check_inputs(images, probs, 'crf_refine_batch')
-    B = len(images)
-    if workers is None: workers = min(_cpu_count(), B) if B >= _MIN_PARALLEL else 1
-    if not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"crf_refine_batch: workers must be a positive integer or None, got {workers!r}")
-    workers = min(workers, B)
-    if workers <= 1: return np.stack([_refine_one(im, p, cfg) for im, p in zip(images, probs)]) if B else probs.copy()
-    ctx = mp.get_context('fork') if sys.platform.startswith('linux') else None
-    with ProcessPoolExecutor(workers, mp_context=ctx) as ex:
-        out = list(ex.map(_refine_task, ((im, p, cfg) for im, p in zip(images, probs)), chunksize=max(1, B // (4 * workers))))
-    return np.stack(out)
+    `_MIN_PARALLEL` tiles, else serial. For many batches, keep one `CRFPool` instead."""
+    with CRFPool(workers, n_tiles=len(images)) as pool: return pool.refine(images, probs, cfg)

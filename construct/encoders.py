@@ -16,6 +16,9 @@ from torch import nn, Tensor
 from timm.layers import resample_abs_pos_embed
 from transformers import SegformerConfig, SegformerModel
 
+from .config import ConfigError
+from .data import _listing
+
 with warnings.catch_warnings():   # conch-fork imports `timm.models.layers`, which timm ≥ 0.9 flags as deprecated
     warnings.simplefilter('ignore', FutureWarning)
     from conch.open_clip_custom.coca_model import CoCa
@@ -81,9 +84,12 @@ def _strip_prefix(sd: Mapping[str, Tensor], prefix: str) -> dict[str, Tensor]:
     if not any(k.startswith(prefix) for k in sd): return dict(sd)
     return {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
 
-def _listing(title: str, items: Sequence[str], n: int = 8) -> str:
-    more = f" … and {len(items) - n} more" if len(items) > n else ''
-    return f"\n  {title} ({len(items)}): " + ', '.join(items[:n]) + more
+def _mismatch(header: str, missing: Sequence[str], unexpected: Sequence[str], shapes: Sequence[str]) -> CheckpointError | None:
+    "A `CheckpointError`: `header`, then the missing keys, unexpected keys and wrong shapes, listed; None if all three are empty."
+    if not (missing or unexpected or shapes): return None
+    parts = [_listing(items, title) for title, items in (('missing keys', missing), ('unexpected keys', unexpected),
+                                                         ('wrong shapes', shapes)) if items]
+    return CheckpointError(header + ''.join(parts))
 
 def _load_strict(module: nn.Module, sd: Mapping[str, Tensor], source, what: str, ignore: tuple[str, ...] = ()):
     "Load `sd` into `module` if keys and shapes match exactly (keys starting with `ignore` are dropped), else raise `CheckpointError`."
@@ -92,14 +98,10 @@ def _load_strict(module: nn.Module, sd: Mapping[str, Tensor], source, what: str,
     missing = sorted(set(own) - set(sd))
     unexpected = sorted(set(sd) - set(own))
     shapes = [f"{k} {list(sd[k].shape)} (expected {list(own[k].shape)})" for k in own if k in sd and sd[k].shape != own[k].shape]
-    if missing or unexpected or shapes:
-        raise CheckpointError(f"{source}: does not match {what}:"
-                              + (_listing('missing keys', missing) if missing else '')
-                              + (_listing('unexpected keys', unexpected) if unexpected else '')
-                              + (_listing('wrong shapes', shapes) if shapes else ''))
+    if (err := _mismatch(f"{source}: does not match {what}:", missing, unexpected, shapes)) is not None: raise err
     module.load_state_dict(sd, strict=True)
 
-# %% ../nbs/03_encoders.ipynb #c85d856d
+# %% ../nbs/03_encoders.ipynb #a07cf8fa
 CONCH_MEAN: tuple[float, float, float] = tuple(OPENAI_DATASET_MEAN)   # CONCH normalises with OpenAI CLIP's statistics
 CONCH_STD: tuple[float, float, float] = tuple(OPENAI_DATASET_STD)
 CONCH_IGNORED_PREFIXES = ('text_decoder.', 'visual.attn_pool_caption.', 'visual.ln_caption.')  # captioning branch, unused
@@ -135,7 +137,7 @@ STUDENT_PRESETS: dict[str, StudentPreset] = {
 
 def _student_preset(preset: str | StudentPreset) -> StudentPreset:
     if isinstance(preset, StudentPreset): return preset
-    if preset not in STUDENT_PRESETS: raise KeyError(f"unknown student preset {preset!r}; known: {sorted(STUDENT_PRESETS)}")
+    if preset not in STUDENT_PRESETS: raise ConfigError(f"model.student: unknown student preset {preset!r}; known: {sorted(STUDENT_PRESETS)}")
     return STUDENT_PRESETS[preset]
 
 def _build_coca(preset: StudentPreset, img_size: int | None = None, captioning: bool = False) -> CoCa:
@@ -147,7 +149,7 @@ def _build_coca(preset: StudentPreset, img_size: int | None = None, captioning: 
         cfg['multimodal_cfg']['layers'] = 0          # CoCa builds no text decoder
     return CoCa(**cfg)
 
-# %% ../nbs/03_encoders.ipynb #25b1af01
+# %% ../nbs/03_encoders.ipynb #e2ffa7ce
 def _fit_pos_embed(sd: dict[str, Tensor], coca: CoCa) -> dict[str, Tensor]:
     "`sd` with its ViT position embedding resampled (bilinear, no antialias) to `coca`'s patch grid, when both are square grids."
     key, trunk = 'visual.trunk.pos_embed', coca.visual.trunk
@@ -160,7 +162,7 @@ def _fit_pos_embed(sd: dict[str, Tensor], coca: CoCa) -> dict[str, Tensor]:
                                  interpolation='bilinear', antialias=False)
     return {**sd, key: new.to(pe.dtype)}
 
-# %% ../nbs/03_encoders.ipynb #110fd502
+# %% ../nbs/03_encoders.ipynb #118a35d8
 @lru_cache(maxsize=1)
 def _conch_tokenizer():
     return get_tokenizer()
@@ -175,7 +177,7 @@ def conch_tokenize(texts: str | Sequence[str], context_length: int = 128) -> Ten
               truncation=True, padding='max_length', return_tensors='pt')['input_ids']
     return F.pad(ids, (0, 1), value=tok.pad_token_id)
 
-# %% ../nbs/03_encoders.ipynb #929886c2
+# %% ../nbs/03_encoders.ipynb #0b30cacd
 def _check_images(x: Tensor, who: str, multiple: int = 1):
     if not isinstance(x, Tensor) or x.ndim != 4 or x.shape[1] != 3 or not x.is_floating_point():
         raise ValueError(f"{who}: expected float images [B, 3, H, W] in [0, 1], got "
@@ -245,7 +247,7 @@ class ConchStudent(_Frozen):
     def extra_repr(self) -> str:
         return f"taps={self.taps}, width={self.width}, embed_dim={self.embed_dim}, img_size={self.img_size}"
 
-# %% ../nbs/03_encoders.ipynb #0b30cacd
+# %% ../nbs/03_encoders.ipynb #79d41fc5
 _WEIGHT_FILES = ('pytorch_model.bin', 'model.safetensors')
 
 def _student_weights_path(weights: str | Path) -> Path:
@@ -273,7 +275,7 @@ def load_student(preset: str | StudentPreset = 'conch_vit_b16',  # name in `STUD
     "A frozen `ConchStudent`, with verified weights from `weights` (or randomly initialised)."
     p = _student_preset(preset)
     if img_size % p.config['vision_cfg']['patch_size']:
-        raise ValueError(f"load_student: img_size {img_size} is not a multiple of the patch size {p.config['vision_cfg']['patch_size']}")
+        raise ConfigError(f"model.img_size: {img_size} is not a multiple of the student's patch size {p.config['vision_cfg']['patch_size']}")
     coca = _build_coca(p, img_size)
     if weights is not None:
         path = _student_weights_path(weights)
@@ -281,7 +283,7 @@ def load_student(preset: str | StudentPreset = 'conch_vit_b16',  # name in `STUD
         _load_strict(coca, sd, path, f"the {p.name} architecture at {img_size} px", ignore=CONCH_IGNORED_PREFIXES)
     return ConchStudent(coca, p.taps, pyramid_norm)
 
-# %% ../nbs/03_encoders.ipynb #d7df0c72
+# %% ../nbs/03_encoders.ipynb #6c78a9e1
 IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
 IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
 
@@ -314,7 +316,7 @@ TEACHER_PRESETS: dict[str, TeacherPreset] = {p.name: p for p in (
 
 def _teacher_preset(preset: str | TeacherPreset) -> TeacherPreset:
     if isinstance(preset, TeacherPreset): return preset
-    if preset not in TEACHER_PRESETS: raise KeyError(f"unknown teacher preset {preset!r}; known: {sorted(TEACHER_PRESETS)}")
+    if preset not in TEACHER_PRESETS: raise ConfigError(f"model.teacher: unknown teacher preset {preset!r}; known: {sorted(TEACHER_PRESETS)}")
     return TEACHER_PRESETS[preset]
 
 class SegFormerTeacher(_Frozen):
@@ -336,7 +338,7 @@ class SegFormerTeacher(_Frozen):
         out = self.model(pixel_values=(x - self.mean) / self.std, output_hidden_states=True)
         return FeaturePyramid(out.hidden_states)
 
-# %% ../nbs/03_encoders.ipynb #14339fe1
+# %% ../nbs/03_encoders.ipynb #1f574bba
 _MIT_BLOCK_NAMES = {'norm1': 'layernorm_before', 'norm2': 'layernorm_after', 'attn.q': 'attention.q_proj',
                     'attn.proj': 'attention.o_proj', 'attn.sr': 'attention.sequence_reduction.sequence_reduction',
                     'attn.norm': 'attention.sequence_reduction.layer_norm', 'mlp.fc1': 'mlp.fc1',
@@ -362,10 +364,10 @@ def convert_nvlabs_mit(state_dict: Mapping[str, Tensor]) -> dict[str, Tensor]:
                 out[pre + f"{_MIT_BLOCK_NAMES[m[3]]}.{m[4]}"] = v
         else:
             unknown.append(k)
-    if unknown: raise CheckpointError(_listing('not an NVlabs MiT encoder state dict; unrecognised keys', unknown).strip())
+    if unknown: raise CheckpointError(_listing(unknown, 'not an NVlabs MiT encoder state dict; unrecognised keys').strip())
     return out
 
-# %% ../nbs/03_encoders.ipynb #1f574bba
+# %% ../nbs/03_encoders.ipynb #eef47fe4
 _HF_IGNORED_PREFIXES = ('decode_head.', 'classifier.')          # heads of SegFormer task models, unused
 
 def _is_hub_id(s: str) -> bool:
@@ -384,11 +386,7 @@ def _segformer_from_pretrained(src: str, p: TeacherPreset) -> SegformerModel:
     missing = sorted(info['missing_keys'])
     unexpected = sorted(k for k in info['unexpected_keys'] if not k.startswith(_HF_IGNORED_PREFIXES))
     shapes = sorted(str(k) for k in info.get('mismatched_keys', ()))
-    if missing or unexpected or shapes:
-        raise CheckpointError(f"{src}: does not match the {p.name} architecture:"
-                              + (_listing('missing keys', missing) if missing else '')
-                              + (_listing('unexpected keys', unexpected) if unexpected else '')
-                              + (_listing('wrong shapes', shapes) if shapes else ''))
+    if (err := _mismatch(f"{src}: does not match the {p.name} architecture:", missing, unexpected, shapes)) is not None: raise err
     return model.float()
 
 def load_teacher(preset: str | TeacherPreset = 'mit_b1',  # name in `TEACHER_PRESETS`, or a `TeacherPreset`

@@ -9,7 +9,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,9 +19,10 @@ from PIL import Image
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from .config import BCSS_WSSS, DatasetSpec, InferConfig
-from .crf import crf_refine_batch
-from .data import IMG_EXTS, DataError, read_image, save_mask, to_tensor
+from .config import BCSS_WSSS, ConfigError, DatasetSpec, InferConfig, atomic_write
+from .crf import CRFPool
+from .data import IMG_EXTS, DataError, _images, _listing, probe_image, read_image, save_mask, to_tensor, to_uint8
+from .encoders import _check_images
 from .metrics import ConfusionMeter, SegMetrics, results_table
 from .viz import overlay
 
@@ -54,11 +55,11 @@ class View:
 def tta_views(cfg: InferConfig) -> list[View]:
     "The test-time views of `cfg`: every flip × every brightness (the paper: 2 × 3 = 6)."
     if not cfg.flips or not cfg.brightness:
-        raise ValueError(f"InferConfig: flips and brightness need at least one value each, got flips={cfg.flips}, brightness={cfg.brightness}")
-    if not all(b > 0 for b in cfg.brightness): raise ValueError(f"InferConfig.brightness: factors must be > 0, got {cfg.brightness}")
+        raise ConfigError(f"infer.flips and infer.brightness need at least one value each, got flips={cfg.flips}, brightness={cfg.brightness}")
+    if not all(b > 0 for b in cfg.brightness): raise ConfigError(f"infer.brightness: factors must be > 0, got {cfg.brightness}")
     return [View(bool(f), float(b)) for f in cfg.flips for b in cfg.brightness]
 
-# %% ../nbs/11_inference.ipynb #278af2c6
+# %% ../nbs/11_inference.ipynb #9d7e80ab
 def normalize_cams(cams: Tensor) -> Tensor:
     """ReLU, then min–max to [0, 1] per image and channel: `[N, C, h, w]` → `[N, C, h, w]`.
     A constant map becomes 1 if its value is positive, else 0."""
@@ -90,7 +91,7 @@ def predict_labels(logits: Tensor, threshold: float = 0.5) -> Tensor:
     y[none, logits[none].argmax(1)] = 1
     return y
 
-# %% ../nbs/11_inference.ipynb #713c4317
+# %% ../nbs/11_inference.ipynb #0706fe59
 @dataclass
 class Segmentation:
     "What `segment` returns (CPU tensors)."
@@ -120,58 +121,60 @@ def _resize(x: Tensor, size: tuple[int, int]) -> Tensor:
     if tuple(x.shape[-2:]) == tuple(size): return x
     return F.interpolate(x, size=tuple(size), mode='bilinear', align_corners=False, antialias=True)
 
-def _to_uint8(images: Tensor) -> np.ndarray:
-    "`[B, 3, H, W]` in [0, 1] → `uint8 [B, H, W, 3]` (the CRF's colour input)."
-    return (images.detach().float().cpu() * 255).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
-
 def _check_labels(labels, n: int, c: int) -> Tensor:
     labels = torch.as_tensor(labels).detach().float().cpu()
     if labels.shape != (n, c): raise ValueError(f"labels must be [B, C] = [{n}, {c}], got {tuple(labels.shape)}")
     if not ((labels == 0) | (labels == 1)).all(): raise ValueError("labels must be 0/1 image-level labels")
     return labels
 
-def _class_maps(model: nn.Module, x: Tensor, cfg: InferConfig, labels: Tensor | None):
-    "Views, one forward pass, fusion at the model's size: (M `[B, C, S, S]`, probs `[B, C+1, S, S]`, labels `[B, C]`, logits `[B, C]`), on the model's device."
+def _view_cams(model: nn.Module, x: Tensor, cfg: InferConfig, labels: Tensor | None) -> tuple[Tensor, Tensor, Tensor]:
+    """One forward pass over every view of `x` `[B, 3, S, S]` (the model's input size): (CAMs `[V, B, C, h, w]`,
+    gating labels `[B, C]`, view-averaged logits `[B, C]`), on the model's device."""
     views = tta_views(cfg)
     mean = model.student.pyramid_mean if model.cfg.model.compat else None
     out = model(torch.cat([v.apply(x, mean) for v in views]))
     V, B = len(views), len(x)
     cams, logits = out.cams.reshape(V, B, *out.cams.shape[1:]), out.logits.float().reshape(V, B, -1).mean(0)
     y = predict_labels(logits, cfg.label_threshold) if cfg.labels == 'pred' else _check_labels(labels, B, cams.shape[2]).to(x.device)
-    M = fuse_views(cams, views, y, x.shape[-2:])
-    return M, cam_probabilities(M, cfg.bg_power), y, logits
+    return cams, y, logits
 
-def _finish(images_u8: np.ndarray, probs: Tensor, cfg: InferConfig, workers: int | None) -> tuple[Tensor, Tensor]:
-    "Dense CRF (when `cfg.crf`) and argmax: (probabilities `[B, L, H, W]`, labels `[B, H, W]`), on the CPU."
-    if cfg.crf: probs = torch.from_numpy(crf_refine_batch(images_u8, probs.float().cpu().numpy(), cfg, workers))
-    else: probs = probs.float().cpu()
+def _finish(images_u8: np.ndarray, probs: Tensor, cfg: InferConfig, pool: CRFPool) -> tuple[Tensor, Tensor]:
+    "Dense CRF (when `cfg.crf`, on `pool`) and argmax: (probabilities `[B, L, H, W]`, labels `[B, H, W]`), on the CPU."
+    probs = probs.float().cpu()
+    if cfg.crf: probs = torch.from_numpy(pool.refine(images_u8, probs.numpy(), cfg))
     return probs, probs.argmax(1)
 
 def _resolve_cfg(model, cfg: InferConfig | None) -> InferConfig:
     cfg = cfg if cfg is not None else model.cfg.infer
-    if cfg.labels not in ('gt', 'pred'): raise ValueError(f"InferConfig.labels must be 'gt' or 'pred', got {cfg.labels!r}")
+    if cfg.labels not in ('gt', 'pred'): raise ConfigError(f"infer.labels must be 'gt' or 'pred', got {cfg.labels!r}")
     return cfg
 
-def segment(model: nn.Module, images: Tensor, cfg: InferConfig | None = None, labels: Tensor | None = None,
-            workers: int | None = None) -> Segmentation:
-    """The inference protocol on a batch `images` `[B, 3, H, W]` in [0, 1] (any size; resized to the model's input and back).
-    `cfg`: default `model.cfg.infer`; `labels` `[B, C]`: the ground-truth image-level labels, needed when `cfg.labels == 'gt'` (ignored with 'pred').
-    `workers`: CRF processes (see `crf_refine_batch`)."""
-    cfg = _resolve_cfg(model, cfg)
-    if not isinstance(images, Tensor) or images.ndim != 4 or images.shape[1] != 3 or not images.is_floating_point():
-        raise ValueError(f"segment: images must be a float tensor [B, 3, H, W] in [0, 1], got {getattr(images, 'shape', type(images))}")
+def _check_inputs(images, cfg: InferConfig, labels) -> None:
+    _check_images(images, 'segment')
     if cfg.labels == 'gt' and labels is None:
         raise ValueError("segment: cfg.labels is 'gt' but no labels were given; pass labels=[B, C] or use InferConfig(labels='pred')")
+
+def _segment(model: nn.Module, images: Tensor, cfg: InferConfig, labels: Tensor | None, pool: CRFPool) -> Segmentation:
+    "`segment` with checked inputs and the CRF on `pool`."
     H, W = images.shape[-2:]
     S = model.cfg.model.img_size
     with _inference(model):
-        x = images.to(_device(model), torch.float32)
-        M, probs, y, logits = _class_maps(model, _resize(x, (S, S)), cfg, labels)
-        M, probs = _resize(M, (H, W)), _resize(probs, (H, W))
-    probs, pred = _finish(_to_uint8(images), probs, cfg, workers)
+        cams, y, logits = _view_cams(model, _resize(images.to(_device(model), torch.float32), (S, S)), cfg, labels)
+        M = fuse_views(cams, tta_views(cfg), y, (H, W))          # per view: normalise, gate, upsample to the tile, unflip; average
+        probs = cam_probabilities(M, cfg.bg_power)               # background and softmax at the tile's size
+    probs, pred = _finish(to_uint8(images), probs, cfg, pool)
     return Segmentation(M.float().cpu(), probs, pred, y.float().cpu(), logits.cpu())
 
-# %% ../nbs/11_inference.ipynb #32d23130
+def segment(model: nn.Module, images: Tensor, cfg: InferConfig | None = None, labels: Tensor | None = None,
+            workers: int | None = None) -> Segmentation:
+    """The inference protocol on a batch `images` `[B, 3, H, W]` in [0, 1] (any size; the model sees them at its input size).
+    `cfg`: default `model.cfg.infer`; `labels` `[B, C]`: the ground-truth image-level labels, needed when `cfg.labels == 'gt'` (ignored with 'pred').
+    `workers`: CRF processes (see `CRFPool`)."""
+    cfg = _resolve_cfg(model, cfg)
+    _check_inputs(images, cfg, labels)
+    with CRFPool(workers, n_tiles=len(images)) as pool: return _segment(model, images, cfg, labels, pool)
+
+# %% ../nbs/11_inference.ipynb #5dcda619
 @dataclass
 class EvalResult:
     "What `evaluate` / `baseline_evaluate` return."
@@ -194,60 +197,71 @@ class EvalResult:
                 f"({self.seconds:.1f} s, {1e3 * self.seconds / max(self.n_images, 1):.0f} ms/tile)")
     __repr__ = __str__
 
-def _batches(dataset, batch_size: int):
-    "Batches (dicts of stacked `image`, `mask`, `labels`) of consecutive items of equal image size."
-    if batch_size < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    group = []
-    def flush():
-        return dict(image=torch.stack([g['image'] for g in group]), mask=torch.stack([g['mask'] for g in group]),
-                    labels=torch.stack([torch.as_tensor(g['labels']).float() for g in group]))
-    for i in range(len(dataset)):
-        item = dataset[i]
-        if group and (len(group) == batch_size or item['image'].shape != group[0]['image'].shape):
-            yield flush(); group = []
-        group.append(item)
-    if group: yield flush()
+def _check_batch_size(batch_size) -> None:
+    if not isinstance(batch_size, int) or batch_size < 1: raise ConfigError(f"batch_size: must be an integer >= 1, got {batch_size!r}")
 
-def _run(dataset, seg_fn: Callable, spec: DatasetSpec, cfg: InferConfig, batch_size: int, progress: bool, method: str) -> EvalResult:
-    if len(dataset) == 0: raise ValueError(f"{method}: the data set is empty")
+def _batches(items: Iterable[dict], batch_size: int) -> Iterator[list[dict]]:
+    "Lists of at most `batch_size` consecutive `items` (dicts with an `image` `[3, H, W]`) whose images have the same size."
+    group = []
+    for item in items:
+        if group and (len(group) == batch_size or item['image'].shape != group[0]['image'].shape):
+            yield group; group = []
+        group.append(item)
+    if group: yield group
+
+def _stack(group: list[dict], key: str) -> Tensor:
+    return torch.stack([torch.as_tensor(g[key]) for g in group])
+
+def _run(dataset, seg_fn: Callable, spec: DatasetSpec, cfg: InferConfig, batch_size: int, progress: bool, method: str,
+         workers: int | None) -> EvalResult:
+    "Segment `dataset` batch by batch with `seg_fn(images, labels, pool)`, the CRF on one `CRFPool` for the whole run."
+    _check_batch_size(batch_size)
+    if len(dataset) == 0: raise DataError(f"{method}: the data set is empty")
     meter, n, t0 = ConfusionMeter(spec.background + 1), 0, time.perf_counter()
-    with tqdm(total=len(dataset), desc=method, disable=not progress, leave=False) as bar:
-        for batch in _batches(dataset, batch_size):
-            seg = seg_fn(batch['image'], batch['labels'])
-            meter.update(seg.pred, batch['mask'])
-            n += len(batch['image']); bar.update(len(batch['image']))
+    with CRFPool(workers, n_tiles=len(dataset)) as pool, tqdm(total=len(dataset), desc=method, disable=not progress, leave=False) as bar:
+        for group in _batches((dataset[i] for i in range(len(dataset))), batch_size):
+            seg = seg_fn(_stack(group, 'image'), _stack(group, 'labels').float(), pool)
+            meter.update(seg.pred, _stack(group, 'mask'))
+            n += len(group); bar.update(len(group))
     return EvalResult(meter.compute(), n, time.perf_counter() - t0, spec.mask_names, method, cfg.labels, cfg.crf)
 
 def evaluate(model: nn.Module, dataset, cfg: InferConfig | None = None, batch_size: int = 10,
              progress: bool = True, workers: int | None = None) -> EvalResult:
     """The inference protocol over `dataset` (e.g. `EvalTiles`: items with `image` `[3, H, W]`, `mask` `[H, W]`, `labels` `[C]`)
-    and the scores from one confusion matrix over all its pixels. `cfg`: default `model.cfg.infer`."""
+    and the scores from one confusion matrix over all its pixels. `cfg`: default `model.cfg.infer`; `workers`: CRF processes,
+    started once for the whole data set (see `CRFPool`)."""
     cfg = _resolve_cfg(model, cfg)
     spec = getattr(dataset, 'spec', None) or model.cfg.data.spec
     if spec.n_classes != model.cfg.data.spec.n_classes:
-        raise ValueError(f"evaluate: the data set has {spec.n_classes} classes {spec.classes}, the model {model.cfg.data.spec.n_classes}")
-    return _run(dataset, lambda x, y: segment(model, x, cfg, y, workers), spec, cfg, batch_size, progress, 'ConStruct')
+        raise DataError(f"evaluate: the data set has {spec.n_classes} classes {spec.classes}, the model {model.cfg.data.spec.n_classes}")
+    def seg_fn(x, y, pool):
+        _check_inputs(x, cfg, y)
+        return _segment(model, x, cfg, y, pool)
+    return _run(dataset, seg_fn, spec, cfg, batch_size, progress, 'ConStruct', workers)
 
-def baseline_segment(images: Tensor, labels: Tensor, cfg: InferConfig | None = None, workers: int | None = None) -> Segmentation:
-    "The protocol with a uniform CAM (1 everywhere) for every class, gated by `labels` `[B, C]`: the label-gated uniform-CAM baseline."
-    cfg = cfg or InferConfig()
+def _baseline_segment(images: Tensor, labels: Tensor, cfg: InferConfig, pool: CRFPool) -> Segmentation:
     B, _, H, W = images.shape
     labels = torch.as_tensor(labels)
     y = _check_labels(labels, B, labels.shape[-1])
     M = fuse_views(torch.ones(1, B, y.shape[1], 1, 1), [View()], y, (H, W))
-    probs, pred = _finish(_to_uint8(images), cam_probabilities(M, cfg.bg_power), cfg, workers)
+    probs, pred = _finish(to_uint8(images), cam_probabilities(M, cfg.bg_power), cfg, pool)
     return Segmentation(M, probs, pred, y, None)
+
+def baseline_segment(images: Tensor, labels: Tensor, cfg: InferConfig | None = None, workers: int | None = None) -> Segmentation:
+    "The protocol with a uniform CAM (1 everywhere) for every class, gated by `labels` `[B, C]`: the label-gated uniform-CAM baseline."
+    _check_images(images, 'baseline_segment')
+    with CRFPool(workers, n_tiles=len(images)) as pool: return _baseline_segment(images, labels, cfg or InferConfig(), pool)
 
 def baseline_evaluate(dataset, cfg: InferConfig | None = None, batch_size: int = 10, progress: bool = True,
                       workers: int | None = None, spec: DatasetSpec | None = None) -> EvalResult:
     """`evaluate` for the label-gated uniform-CAM baseline (ground-truth labels; no model). `cfg`: default `InferConfig()`
     (its `crf`, `bg_power` and CRF parameters are used); `spec`: default the data set's (`dataset.spec`), else BCSS-WSSS."""
     cfg = cfg or InferConfig()
-    if cfg.labels != 'gt': raise ValueError(f"baseline_evaluate: the baseline gates with ground-truth labels; got InferConfig.labels={cfg.labels!r}")
+    if cfg.labels != 'gt': raise ConfigError(f"baseline_evaluate: the baseline gates with ground-truth labels; got infer.labels={cfg.labels!r}")
     spec = spec or getattr(dataset, 'spec', None) or BCSS_WSSS
-    return _run(dataset, lambda x, y: baseline_segment(x, y, cfg, workers), spec, cfg, batch_size, progress, 'uniform-CAM baseline')
+    return _run(dataset, lambda x, y, pool: _baseline_segment(x, y, cfg, pool), spec, cfg, batch_size, progress, 'uniform-CAM baseline', workers)
 
-# %% ../nbs/11_inference.ipynb #b17f2689
+# %% ../nbs/11_inference.ipynb #bc12aa46
 MIN_TILE = 32   # smallest tile side (px) `predict_folder` accepts
 
 @dataclass
@@ -269,15 +283,12 @@ class PredictSummary:
                 f"in {self.seconds:.1f} s; predicted pixels: {share}")
     __repr__ = __str__
 
-def _listing(items: Sequence, n: int = 10) -> str:
-    return '\n  ' + '\n  '.join(map(str, items[:n])) + (f'\n  … and {len(items) - n} more' if len(items) > n else '')
-
 def _plan(in_dir: Path, out_dir: Path, overlays: bool, overwrite: bool) -> dict[Path, tuple[Path, Path | None]]:
     "Input tiles → (mask path, overlay path); raises before anything is written."
     if not in_dir.is_dir(): raise DataError(f"{in_dir}: input folder not found")
     if out_dir.exists() and not out_dir.is_dir(): raise NotADirectoryError(f"{out_dir}: exists and is not a folder")
-    if out_dir.resolve() == in_dir.resolve(): raise ValueError(f"{out_dir}: the output folder must differ from the input folder (masks would replace tiles)")
-    paths = sorted(p for p in in_dir.iterdir() if p.is_file() and p.suffix.lower() in IMG_EXTS and not p.name.startswith('.'))
+    if out_dir.resolve() == in_dir.resolve(): raise DataError(f"{out_dir}: the output folder must differ from the input folder (masks would replace tiles)")
+    paths = _images(in_dir)
     if not paths: raise DataError(f"{in_dir}: no tiles ({', '.join(IMG_EXTS)})")
     plan = {p: (out_dir/f'{p.stem}.png', out_dir/f'{p.stem}_overlay.png' if overlays else None) for p in paths}
     owners = defaultdict(list)
@@ -292,46 +303,42 @@ def _plan(in_dir: Path, out_dir: Path, overlays: bool, overwrite: bool) -> dict[
     return plan
 
 def _check_tiles(paths: Sequence[Path], progress: bool) -> None:
+    "Every tile readable (from its header) and at least `MIN_TILE` px on each side, else a `DataError` listing the others."
     problems = []
     for p in tqdm(paths, desc='checking tiles', disable=not progress, leave=False):
-        try: h, w = read_image(p).shape[:2]
+        try: h, w = probe_image(p)
         except DataError as e: problems.append(str(e)); continue
         if min(h, w) < MIN_TILE: problems.append(f"{p}: tile is {w}×{h} px; tiles must be at least {MIN_TILE} px on each side")
     if problems: raise DataError(f"{len(problems)} of {len(paths)} tile(s) unusable; nothing was written:" + _listing(problems))
+
+def _read_tiles(paths: Iterable[Path]) -> Iterator[dict]:
+    "Per tile a dict of `path`, `tile` (`uint8 [H, W, 3]`) and `image` (`[3, H, W]` in [0, 1]): each tile read and decoded once, lazily."
+    for p in paths:
+        t = read_image(p)
+        yield dict(path=p, tile=t, image=to_tensor(t))
+
+def _save_png(path: Path, rgb: np.ndarray) -> Path:
+    return atomic_write(path, lambda tmp: Image.fromarray(rgb).save(tmp, format='PNG'))
 
 def predict_folder(model: nn.Module, in_dir, out_dir, cfg: InferConfig | None = None, overlays: bool = True,
                    overwrite: bool = False, batch_size: int = 10, progress: bool = True, workers: int | None = None) -> PredictSummary:
     """Segment every tile of `in_dir` with predicted labels; write `<stem>.png` palette masks (and `<stem>_overlay.png`) to `out_dir`.
     `cfg`: default `model.cfg.infer` (its `labels` is ignored: always 'pred'). Refuses to overwrite unless `overwrite=True`."""
     cfg = replace(_resolve_cfg(model, cfg), labels='pred')
-    if batch_size < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    in_dir, out_dir, spec, S = Path(in_dir), Path(out_dir), model.cfg.data.spec, model.cfg.model.img_size
+    _check_batch_size(batch_size)
+    in_dir, out_dir, spec = Path(in_dir), Path(out_dir), model.cfg.data.spec
     plan = _plan(in_dir, out_dir, overlays, overwrite)
-    paths = list(plan)
-    _check_tiles(paths, progress)
+    _check_tiles(list(plan), progress)
     out_dir.mkdir(parents=True, exist_ok=True)
     t0, counts = time.perf_counter(), np.zeros(spec.background + 1, np.int64)
     masks, ovls = [], []
-    with tqdm(total=len(paths), desc='predicting', disable=not progress, leave=False) as bar:
-        for i in range(0, len(paths), batch_size):
-            chunk = paths[i:i + batch_size]
-            tiles = [read_image(p) for p in chunk]
-            with _inference(model):
-                dev = _device(model)
-                x = torch.cat([_resize(to_tensor(t)[None].to(dev), (S, S)) for t in tiles])
-                _, probs, _, _ = _class_maps(model, x, cfg, None)
-                by_size = defaultdict(list)
-                for j, t in enumerate(tiles): by_size[t.shape[:2]].append(j)
-                preds = {}
-                for hw, idx in by_size.items():
-                    p_hw = torch.cat([_resize(probs[j:j + 1], hw) for j in idx])
-                    _, pred = _finish(np.stack([tiles[j] for j in idx]), p_hw, cfg, workers)
-                    preds.update(zip(idx, pred.numpy().astype(np.uint8)))
-            for j, p in enumerate(chunk):
-                mask_path, ovl_path = plan[p]
-                masks.append(save_mask(mask_path, preds[j], spec))
-                if ovl_path is not None:
-                    Image.fromarray(overlay(tiles[j], preds[j], spec)).save(ovl_path); ovls.append(ovl_path)
-                counts += np.bincount(preds[j].ravel(), minlength=spec.background + 1)
-            bar.update(len(chunk))
+    with CRFPool(workers, n_tiles=len(plan)) as pool, tqdm(total=len(plan), desc='predicting', disable=not progress, leave=False) as bar:
+        for group in _batches(_read_tiles(plan), batch_size):
+            seg = _segment(model, _stack(group, 'image'), cfg, None, pool)
+            for it, pred in zip(group, seg.pred.numpy().astype(np.uint8)):
+                mask_path, ovl_path = plan[it['path']]
+                masks.append(save_mask(mask_path, pred, spec))
+                if ovl_path is not None: ovls.append(_save_png(ovl_path, overlay(it['tile'], pred, spec)))
+                counts += np.bincount(pred.ravel(), minlength=spec.background + 1)
+            bar.update(len(group))
     return PredictSummary(out_dir, masks, ovls, counts / counts.sum(), spec.mask_names, time.perf_counter() - t0)

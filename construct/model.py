@@ -10,8 +10,8 @@ from typing import Optional
 import torch
 from torch import nn, Tensor
 
-from .config import Config
-from .encoders import ConchStudent, SegFormerTeacher, FeaturePyramid, load_student, load_teacher
+from .config import Config, ConfigError
+from .encoders import CheckpointError, ConchStudent, SegFormerTeacher, FeaturePyramid, _mismatch, load_student, load_teacher
 from .adapters import AdapterPyramid
 from .distillation import structural_distillation_loss
 from .prototypes import PrototypeHead, classification_loss
@@ -19,7 +19,7 @@ from .refiner import Refiner, RefinerOutput
 import pandas as pd
 
 # %% auto #0
-__all__ = ['ModelFeatures', 'ConStructOutput', 'ConStruct', 'tiny_config', 'gradient_map', 'parameter_report']
+__all__ = ['CAM_LEVEL', 'ModelFeatures', 'ConStructOutput', 'ConStruct', 'tiny_config', 'gradient_map', 'parameter_report']
 
 # %% ../nbs/09_model.ipynb #0c3a1777
 @dataclass
@@ -48,6 +48,7 @@ class ConStructOutput:
 
 # %% ../nbs/09_model.ipynb #2ceceef3
 _FROZEN = ('student.', 'teacher.')
+CAM_LEVEL = 3        # 0-based pyramid level whose adapted map R_4 the prototype head reads
 
 class ConStruct(nn.Module):
     "ConStruct: frozen CONCH student + frozen SegFormer teacher, trainable adapters and text-initialised prototypes."
@@ -63,10 +64,13 @@ class ConStruct(nn.Module):
         if student is not None and m.compat: raise ValueError("ConStruct: with model.compat, let the model build its student (it needs the data set's statistics)")
         self.teacher = None
         if cfg.loss.lambda_struct > 0:
-            self.teacher = teacher if teacher is not None else load_teacher(m.teacher, m.teacher_weights)
+            # a teacher built without weights draws random numbers; on a forked generator it does not shift those that
+            # initialise the trainable parts, so runs with and without L_struct start from the same weights
+            with torch.random.fork_rng(devices=[]):
+                self.teacher = teacher if teacher is not None else load_teacher(m.teacher, m.teacher_weights)
         prompts = list(m.prompts) if m.prompts is not None else list(spec.descriptions)
         if len(prompts) != spec.n_classes:
-            raise ValueError(f"ConStruct: {len(prompts)} prompts for {spec.n_classes} classes {spec.classes}")
+            raise ConfigError(f"model.prompts: {len(prompts)} prompts for {spec.n_classes} classes {spec.classes}")
         if text_embeddings is None: text_embeddings = self.student.encode_text(prompts)
         self.register_buffer('text_embeddings', text_embeddings.detach().clone())
         self.adapters = AdapterPyramid(self.student.width, n_levels=4)
@@ -81,14 +85,21 @@ class ConStruct(nn.Module):
         "CONCH contrastive embeddings of FG/BG images `[N, 3, H, W]` → `[N, D]`; differentiable unless `compat`."
         return self.student.encode_image(x, grad=not self.cfg.model.compat)
 
+    def levels_needed(self, losses: bool, features: bool = False) -> list[int]:
+        "The 0-based pyramid levels whose adapters a forward pass runs: the CAM level, the guidance levels when L_struct is computed, every level for features."
+        if features: return list(range(len(self.adapters.adapters)))
+        struct = losses and self.cfg.loss.lambda_struct > 0
+        return sorted({CAM_LEVEL, *(self.cfg.loss.guidance_levels if struct else ())})
+
     def forward(self, images: Tensor,                  # `[B, 3, H, W]` in [0, 1]
                 labels: Tensor | None = None,          # `[B, C]` multi-hot image-level labels; None: no losses
                 return_features: bool = False) -> ConStructOutput:
-        "CAMs and logits for `images`; with `labels`, every loss term whose weight is non-zero."
+        "CAMs and logits for `images`; with `labels`, every loss term whose weight is non-zero. Adapters run only on `levels_needed`."
         lw = self.cfg.loss
         with torch.no_grad(): raw = self.student.pyramid(images)      # frozen: no activations kept
-        adapted = FeaturePyramid(tuple(self.adapters(raw)))
-        head = self.head(adapted[3])
+        run = self.levels_needed(labels is not None, return_features)
+        adapted = [self.adapters.adapters[k](raw[k]) if k in run else None for k in range(len(raw))]   # None: read by no term
+        head = self.head(adapted[CAM_LEVEL])
         out = ConStructOutput(cams=head.cams, logits=head.logits)
         teacher = None
         if labels is not None:
@@ -107,7 +118,7 @@ class ConStruct(nn.Module):
         if return_features:
             if teacher is None and self.teacher is not None:
                 with torch.no_grad(): teacher = self.teacher(images)
-            out.features = ModelFeatures(raw, adapted, teacher)
+            out.features = ModelFeatures(raw, FeaturePyramid(tuple(adapted)), teacher)
         return out
 
     def trainable_parameters(self) -> list[nn.Parameter]:
@@ -119,13 +130,11 @@ class ConStruct(nn.Module):
         return {k: v for k, v in self.state_dict().items() if not k.startswith(_FROZEN)}
 
     def load_trainable_state_dict(self, sd: dict[str, Tensor]):
-        "Load what `trainable_state_dict` saved; any missing or unexpected key raises."
+        "Load what `trainable_state_dict` saved; any missing or unexpected key or wrong shape raises `CheckpointError`."
         own = self.trainable_state_dict()
         missing, unexpected = sorted(set(own) - set(sd)), sorted(set(sd) - set(own))
-        if missing or unexpected:
-            raise KeyError(f"ConStruct checkpoint does not fit this model: missing {missing[:8]}, unexpected {unexpected[:8]}")
-        bad = [k for k in own if own[k].shape != sd[k].shape]
-        if bad: raise KeyError(f"ConStruct checkpoint does not fit this model: shape mismatch for {bad[:8]}")
+        bad = [f"{k} {list(sd[k].shape)} (expected {list(own[k].shape)})" for k in own if k in sd and own[k].shape != sd[k].shape]
+        if (err := _mismatch("ConStruct checkpoint does not fit this model:", missing, unexpected, bad)) is not None: raise err
         self.load_state_dict(sd, strict=False)
 
 # %% ../nbs/09_model.ipynb #4a22cde0
@@ -135,7 +144,7 @@ def tiny_config(**overrides) -> Config:
     return apply_overrides(Config(), ['model.student=conch_tiny', 'model.teacher=mit_tiny',
                                       *[f'{k}={v}' for k, v in overrides.items()]])
 
-# %% ../nbs/09_model.ipynb #02a545f3
+# %% ../nbs/09_model.ipynb #b966395d
 def gradient_map(model: ConStruct, images: Tensor, labels: Tensor) -> dict[str, dict[str, bool]]:
     "For each loss term alone: which trainable groups (adapter_1..4, bank, proj, adaptive, tau) get a non-zero gradient."
     groups = {f'adapter_{i + 1}': model.adapters.adapters[i] for i in range(len(model.adapters.adapters))}
@@ -151,7 +160,7 @@ def gradient_map(model: ConStruct, images: Tensor, labels: Tensor) -> dict[str, 
     model.zero_grad(set_to_none=True)
     return res
 
-# %% ../nbs/09_model.ipynb #a86f90ab
+# %% ../nbs/09_model.ipynb #869cfec3
 def parameter_report(model: ConStruct) -> pd.DataFrame:
     "Parameters per part of `model` (counts and millions), and whether the part trains."
     def n(m): return 0 if m is None else sum(p.numel() for p in m.parameters())

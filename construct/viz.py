@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from .config import BCSS_WSSS, DatasetSpec
-from .data import colorize
+from .data import colorize, to_uint8
 
 # %% auto #0
 __all__ = ['overlay', 'palette_legend', 'qualitative_panel', 'mean_activation', 'feature_activation_grid', 'table_figure']
@@ -47,7 +47,7 @@ def _rgb(image) -> np.ndarray:
     if a.ndim != 3 or a.shape[-1] != 3: raise ValueError(f"image must be [H, W, 3] or [3, H, W], got shape {a.shape}")
     if a.dtype == np.uint8: return a
     if not np.issubdtype(a.dtype, np.floating): raise TypeError(f"image must be uint8 (0..255) or float (0..1), got dtype {a.dtype}")
-    return np.clip(np.round(a * 255), 0, 255).astype(np.uint8)
+    return to_uint8(a.transpose(2, 0, 1))
 
 def _mask(mask, spec: DatasetSpec, shape=None) -> np.ndarray:
     "An integer `[H, W]` mask with values in `0..spec.background` (and of `shape`, if given)."
@@ -68,7 +68,7 @@ def overlay(image, mask, spec: DatasetSpec = BCSS_WSSS, alpha: float = 0.45) -> 
     out = (1 - alpha) * img.astype(np.float32) + alpha * colorize(m, spec).astype(np.float32)
     return np.clip(np.round(out), 0, 255).astype(np.uint8)
 
-# %% ../nbs/13_viz.ipynb #d8ea8f81
+# %% ../nbs/13_viz.ipynb #82f318df
 def _legend_handles(spec: DatasetSpec) -> list[Patch]:
     return [Patch(facecolor=np.array(c) / 255, edgecolor='0.3', label=n) for n, c in zip(spec.mask_names, spec.palette)]
 
@@ -78,7 +78,7 @@ def palette_legend(spec: DatasetSpec = BCSS_WSSS) -> Figure:
     fig.legend(handles=_legend_handles(spec), loc='center', ncol=len(spec.mask_names), frameon=False)
     return fig
 
-# %% ../nbs/13_viz.ipynb #99d6f907
+# %% ../nbs/13_viz.ipynb #405fd601
 def _off(ax):
     ax.set_xticks([]); ax.set_yticks([])
     for s in ax.spines.values(): s.set_visible(False)
@@ -116,7 +116,7 @@ def qualitative_panel(images, masks_gt, cams, preds, spec: DatasetSpec = BCSS_WS
     fig.legend(handles=_legend_handles(spec), loc='outside lower center', ncol=len(spec.mask_names), frameon=False, fontsize=8)
     return fig
 
-# %% ../nbs/13_viz.ipynb #8419b9d9
+# %% ../nbs/13_viz.ipynb #9889a7c4
 def mean_activation(feature) -> np.ndarray:
     "Channel mean of `feature` `[N, D, h, w]` (or an already reduced `[N, h, w]`), min–max normalised per map to [0, 1]: `[N, h, w]`."
     f = _np(feature).astype(np.float64)
@@ -157,7 +157,7 @@ def feature_activation_grid(images, masks_gt, features: Mapping[str, Sequence], 
             if j == 0: ax.set_ylabel(label, fontsize=8)
     return fig
 
-# %% ../nbs/13_viz.ipynb #5d9a9ef1
+# %% ../nbs/13_viz.ipynb #8f871a0b
 def table_figure(df: pd.DataFrame, title: str | None = None, decimals: int = 2, best: str | None = 'max') -> Figure:
     "Render `df` (rows: methods; one- or two-level numeric columns) as a matplotlib table; the best value per column in bold."
     if best not in ('max', 'min', None): raise ValueError(f"best must be 'max', 'min' or None, got {best!r}")
