@@ -18,7 +18,7 @@ from scipy import ndimage
 from tqdm.auto import tqdm
 
 from .config import BCSS_WSSS, DatasetSpec
-from .data import label_filename, save_mask
+from .data import label_filename, mask_labels, save_mask
 
 # %% auto #0
 __all__ = ['TISSUES', 'DEFAULT_FREQS', 'SPLITS', 'tissue_textures', 'class_freqs_for', 'Tile', 'make_tile', 'SynthSummary',
@@ -317,8 +317,7 @@ def make_tile(rng: np.random.Generator, spec: DatasetSpec = BCSS_WSSS, *, size: 
     rgb += noise
     image = np.ascontiguousarray(np.clip(rgb, 0, 255, out=rgb).astype(np.uint8).transpose(1, 2, 0))
     mask = np.asarray(regions, np.uint8)[part.index]
-    labels = (np.bincount(mask.ravel(), minlength=spec.background + 1)[:spec.n_classes] > 0).astype(np.uint8)
-    return Tile(image, mask, labels)
+    return Tile(image, mask, mask_labels(mask, spec))
 
 # %% ../nbs/02_synthetic.ipynb #565924cc
 SPLITS = ('train', 'valid', 'test')
@@ -356,17 +355,20 @@ def _tile_rng(seed: int, split: str, i: int) -> np.random.Generator:
 def write_synthetic(root: str | Path, n_train: int = 600, n_valid: int = 120, n_test: int = 120, seed: int = 0,
                     spec: DatasetSpec = BCSS_WSSS, class_freqs: Sequence[float] | Mapping[str, float] | None = None,
                     p_background: float = 0.3, size: int = 224, min_frac: float = 0.03, stain_jitter: float = 1.0,
-                    textures: Sequence[str] | None = None, overwrite: bool = False, progress: bool = True) -> SynthSummary:
-    "Draw a synthetic data set of `spec`'s classes and write it under `root` in the BCSS-WSSS layout (see `make_tile` for the tile options)."
+                    textures: Sequence[str] | None = None, overwrite: bool = False, progress: bool = True,
+                    train_class_freqs: Sequence[float] | Mapping[str, float] | None = None) -> SynthSummary:
+    """Draw a synthetic data set of `spec`'s classes and write it under `root` in the BCSS-WSSS layout (see `make_tile` for
+    the tile options). `train_class_freqs`, when given, replaces `class_freqs` for the train split only."""
     root = Path(root)
     sizes = dict(train=n_train, valid=n_valid, test=n_test)
     if n_train < 1 or min(sizes.values()) < 0: raise ValueError(f"need n_train >= 1 and n_valid, n_test >= 0, got {sizes}")
     if root.exists() and not root.is_dir(): raise NotADirectoryError(f"{root}: exists and is not a folder")
     if root.is_dir() and any(root.iterdir()) and not overwrite:
-        raise FileExistsError(f"{root}: folder is not empty; pass overwrite=True to replace its train/, valid/ and test/ folders")
+        raise FileExistsError(f"{root}: folder is not empty; pass overwrite=True (--overwrite) to replace its train/, valid/ and test/ folders")
     kw = dict(spec=spec, size=size, class_freqs=class_freqs, p_background=p_background, min_frac=min_frac,
               stain_jitter=stain_jitter, textures=textures)
-    make_tile(np.random.default_rng(0), **kw)                 # check every option before writing anything
+    split_kw = {s: kw if s != 'train' or train_class_freqs is None else {**kw, 'class_freqs': train_class_freqs} for s in SPLITS}
+    for k in split_kw.values(): make_tile(np.random.default_rng(0), **k)    # check every option before writing anything
     root.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f'.{root.name}.partial-', dir=root.parent))
     summary, t0 = SynthSummary(root, spec, seed), time.perf_counter()
@@ -377,7 +379,7 @@ def write_synthetic(root: str | Path, n_train: int = 600, n_valid: int = 120, n_
             for d in dirs: d.mkdir(parents=True)
             tiles, pixels = np.zeros(spec.n_classes, int), np.zeros(spec.background + 1, np.int64)
             for i in tqdm(range(n), desc=split, disable=not progress, leave=False):
-                t = make_tile(_tile_rng(seed, split, i), **kw)
+                t = make_tile(_tile_rng(seed, split, i), **split_kw[split])
                 if split == 'train': name = label_filename(f'synth-{i:06d}+0', t.labels)
                 else:
                     name = f'synth-{i:06d}.png'
