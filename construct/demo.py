@@ -9,25 +9,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DEMO_OVERRIDES', 'DEMO_TRAIN_FREQS', 'demo_config', 'DemoResult', 'run_demo']
+__all__ = ['DEMO_SETTINGS', 'DEMO_TRAIN_FREQS', 'demo_config', 'DemoResult', 'run_demo']
 
 # %% ../nbs/20_demo.ipynb #67ea3a0c
 from .cli import SYNTHETIC_NOTE, _EVAL_FILES, write_evaluation
-from .config import Config, apply_overrides, load_config, with_values
+from .config import Config, apply_overrides, with_values
 from .data import DataError, EvalTiles, validate_root
 from .inference import EvalResult, baseline_evaluate, evaluate
+from .model import tiny_config
 from .synthetic import write_synthetic
 from .train import FitResult, existing_run_files, fit, load_model
 
 # %% ../nbs/20_demo.ipynb #e7bdebb2
-DEMO_OVERRIDES = ('model.student=conch_tiny', 'model.teacher=mit_tiny', 'train.lr=1e-3', 'train.epochs=6',
-                  'train.batch_size=10', 'data.num_workers=0', 'loss.lambda_sim=0')
+DEMO_SETTINGS = {'train.lr': 1e-3, 'train.epochs': 6, 'data.num_workers': 0, 'loss.lambda_sim': 0.0}   # on top of tiny_config()
 DEMO_TRAIN_FREQS = (0.35, 0.35, 0.25, 0.15)     # P(class in a training tile); ≈ 60 % single-class tiles
 
 def demo_config(out_dir, overrides=(), seed: int = 0):
     "The demo's configuration: tiny encoders, CPU-sized schedule, no L_sim, the paper's inference; data and run under `out_dir`."
     out = Path(out_dir)
-    cfg = with_values(load_config(None, DEMO_OVERRIDES), {'data.root': out/'data', 'train.out_dir': out/'run', 'train.seed': seed})
+    cfg = with_values(tiny_config(), {**DEMO_SETTINGS, 'data.root': out/'data', 'train.out_dir': out/'run', 'train.seed': seed})
     return apply_overrides(cfg, overrides)
 
 def _earlier_demo(out: Path, cfg) -> list[str]:

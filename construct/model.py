@@ -10,7 +10,7 @@ from typing import Optional
 import torch
 from torch import nn, Tensor
 
-from .config import Config, ConfigError
+from .config import Config, ConfigError, with_values
 from .encoders import CheckpointError, ConchStudent, SegFormerTeacher, FeaturePyramid, _mismatch, load_student, load_teacher
 from .adapters import AdapterPyramid
 from .distillation import structural_distillation_loss
@@ -139,10 +139,8 @@ class ConStruct(nn.Module):
 
 # %% ../nbs/09_model.ipynb #4a22cde0
 def tiny_config(**overrides) -> Config:
-    "The paper's configuration with the tiny encoder presets (fast tests, the CPU demo)."
-    from construct.config import apply_overrides
-    return apply_overrides(Config(), ['model.student=conch_tiny', 'model.teacher=mit_tiny',
-                                      *[f'{k}={v}' for k, v in overrides.items()]])
+    "The paper's configuration with the tiny encoder presets (fast tests, the CPU demo); `overrides`: dotted keys → Python values."
+    return with_values(Config(), {'model.student': 'conch_tiny', 'model.teacher': 'mit_tiny', **overrides})
 
 # %% ../nbs/09_model.ipynb #b966395d
 def gradient_map(model: ConStruct, images: Tensor, labels: Tensor) -> dict[str, dict[str, bool]]:
