@@ -13,8 +13,8 @@ import yaml
 
 # %% auto #0
 __all__ = ['BCSS_DESCRIPTIONS', 'BCSS_WSSS', 'LUAD_HISTOSEG', 'DATASETS', 'ConfigError', 'DatasetSpec', 'get_dataset_spec',
-           'DataConfig', 'ModelConfig', 'LossConfig', 'TrainConfig', 'InferConfig', 'Config', 'atomic_write',
-           'from_dict', 'check_config', 'apply_overrides', 'with_values', 'load_config', 'save_config']
+           'DataConfig', 'ModelConfig', 'LossConfig', 'TrainConfig', 'InferConfig', 'ReleasedConfig', 'Config',
+           'atomic_write', 'from_dict', 'check_config', 'apply_overrides', 'with_values', 'load_config', 'save_config']
 
 # %% ../nbs/00_config.ipynb #5ffc7e90
 class ConfigError(ValueError):
@@ -30,13 +30,15 @@ class DatasetSpec:
     mean: tuple[float, float, float]              # per-channel statistics of the tiles, in [0, 1]
     std: tuple[float, float, float]
     descriptions: tuple[str, ...]                 # one text description per class (prototype init)
+    released_descriptions: tuple[str, ...] | None = None   # the authors' released configuration's texts, where it differs
 
     def __post_init__(self):
         n = len(self.classes)
         if len(self.palette) != n + 1:
             raise ValueError(f"{self.name}: palette needs {n + 1} colours ({n} classes + background), got {len(self.palette)}")
-        if len(self.descriptions) != n:
-            raise ValueError(f"{self.name}: need one description per class ({n}), got {len(self.descriptions)}")
+        for what, texts in (('descriptions', self.descriptions), ('released_descriptions', self.released_descriptions)):
+            if texts is not None and len(texts) != n:
+                raise ValueError(f"{self.name}: need one of {what} per class ({n}), got {len(texts)}")
 
     @property
     def n_classes(self) -> int: return len(self.classes)
@@ -65,7 +67,12 @@ BCSS_WSSS = DatasetSpec(
     name='bcss-wsss', classes=('TUM', 'STR', 'LYM', 'NEC'),
     palette=((255, 0, 0), (0, 255, 0), (0, 0, 255), (153, 0, 255), (255, 255, 255)),
     mean=(0.66791496, 0.47791372, 0.70623304), std=(0.1736589, 0.22564577, 0.19820057),
-    descriptions=BCSS_DESCRIPTIONS)
+    descriptions=BCSS_DESCRIPTIONS,
+    released_descriptions=(
+        BCSS_DESCRIPTIONS[0].replace("Tumor regions", "Tumor (TUM) regions", 1),
+        BCSS_DESCRIPTIONS[1].replace("Stroma comprises", "Stroma (STR) comprises", 1),
+        BCSS_DESCRIPTIONS[2].replace("Lymphocyte regions", "Lymphocyte (LYM) regions", 1),
+        BCSS_DESCRIPTIONS[3].replace("Necrosis represents", "Necrosis (NEC) represents", 1).replace('"ghost"', '\u201cghost\u201d', 1)))
 
 LUAD_HISTOSEG = DatasetSpec(
     name='luad-histoseg', classes=('TE', 'NEC', 'LYM', 'TAS'),
@@ -115,6 +122,7 @@ class LossConfig:
     alpha: float = 0.5                    # adaptive threshold t = α·max(cam)
     temperature: float = 0.07             # InfoNCE temperature
     memory_size: int = 2048               # FIFO bank of negatives
+    fg_batch_negatives: bool = False      # ℓ_fg also pushes from the batch's FG embeddings of other classes (beyond the paper)
 
 @dataclass
 class TrainConfig:
@@ -144,12 +152,40 @@ class InferConfig:
     crf_app_w: float = 50.0
 
 @dataclass
+class ReleasedConfig:
+    "The released code's behaviours that the paper does not have; each switch is None (follow `model.compat`), True or False."
+    sim_no_grad: bool | None = None                # L_sim trains nothing: CONCH encodes the FG/BG images without a graph
+    pyramid_dataset_norm: bool | None = None       # the student pyramid sees the tile normalised with the data set's statistics
+    teacher_rounded_stats: bool | None = None      # the teacher's input is de-normalised with those statistics rounded to 4 decimals
+    no_proj: bool | None = None                    # no φ_proj: the prototypes are the text embeddings themselves
+    prompts: bool | None = None                    # the class texts of the released configuration (`released_descriptions`)
+    refiner_raw_cam: bool | None = None            # FG/BG images weighted by the raw τ-scaled CAM, thresholded per image over all classes
+    tta_normalised_brightness: bool | None = None  # TTA brightness scales the normalised tensor, not the pixels
+    crf_truncated_image: bool | None = None        # the CRF sees the de-normalised tile truncated (not rounded) to uint8
+    teacher_train_mode: bool | None = None         # the teacher stays in train mode while training (stochastic depth 0.1)
+    fp16: bool | None = None                       # float16 autocast and a gradient scaler on CUDA (paper mode: bfloat16)
+
+    def resolve(self, compat: bool) -> ReleasedConfig:
+        "A copy with every None switch set to `compat`."
+        return ReleasedConfig(**{f.name: compat if getattr(self, f.name) is None else getattr(self, f.name) for f in fields(self)})
+
+    def active(self) -> list[str]:
+        "The switches that are on (after `resolve`)."
+        return [f.name for f in fields(self) if getattr(self, f.name)]
+
+@dataclass
 class Config:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     infer: InferConfig = field(default_factory=InferConfig)
+    released: ReleasedConfig = field(default_factory=ReleasedConfig)
+
+    @property
+    def quirks(self) -> ReleasedConfig:
+        "`released` resolved against `model.compat`: which of the released code's behaviours this run has."
+        return self.released.resolve(self.model.compat)
 
     def to_dict(self) -> dict: return asdict(self)
 

@@ -11,7 +11,7 @@ from torch import Tensor
 from .config import LossConfig
 
 # %% auto #0
-__all__ = ['tokens', 'affinity', 'relational_loss', 'structural_distillation_loss']
+__all__ = ['MAX_SIDE', 'tokens', 'affinity', 'relational_loss', 'structural_distillation_loss']
 
 # %% ../nbs/05_distillation.ipynb #b0f99f55
 def tokens(x: Tensor) -> Tensor:
@@ -34,6 +34,8 @@ def _gram_sq_error(s: Tensor, t: Tensor) -> Tensor:
     st = s.transpose(1, 2)
     return (st @ s).pow(2).sum() - 2 * (st @ t).pow(2).sum() + (t.transpose(1, 2) @ t).pow(2).sum()
 
+MAX_SIDE = 64   # maps with a side above this are average-pooled to MAX_SIDE × MAX_SIDE first (as in the released code)
+
 def relational_loss(student: Tensor,         # R_k `[B, Cs, h, w]`
                     teacher: Tensor,         # F^t_k `[B, Ct, H, W]`, resized bilinearly to `h × w`
                     method: str = 'auto',    # 'direct' (form the N×N affinities), 'gram' (linear in N), 'auto'
@@ -45,13 +47,16 @@ def relational_loss(student: Tensor,         # R_k `[B, Cs, h, w]`
     if method not in ('auto', 'direct', 'gram'):
         raise ValueError(f"relational_loss: method must be 'auto', 'direct' or 'gram', got {method!r}")
     b, cs, h, w = student.shape
-    ct, n = teacher.shape[1], h * w
-    if method == 'auto': method = 'direct' if n * n <= cs * cs + cs * ct + ct * ct else 'gram'
     dtype = torch.promote_types(student.dtype, torch.float32)          # float32, or float64 if given
     with torch.autocast(device_type=student.device.type, enabled=False):
-        t = teacher.detach().to(dtype)
+        t, s = teacher.detach().to(dtype), student.to(dtype)
         if t.shape[-2:] != (h, w): t = F.interpolate(t, size=(h, w), mode='bilinear', align_corners=False)
-        s, t = tokens(student.to(dtype)), tokens(t)
+        if h > MAX_SIDE or w > MAX_SIDE:
+            s, t = F.adaptive_avg_pool2d(s, MAX_SIDE), F.adaptive_avg_pool2d(t, MAX_SIDE)
+            h = w = MAX_SIDE
+        ct, n = t.shape[1], h * w
+        if method == 'auto': method = 'direct' if n * n <= cs * cs + cs * ct + ct * ct else 'gram'
+        s, t = tokens(s), tokens(t)
         sq = _direct_sq_error(s, t) if method == 'direct' else _gram_sq_error(s, t)
     return sq / (b * n * n)
 

@@ -231,10 +231,15 @@ class ConchStudent(_Frozen):
                                F.interpolate(f6, scale_factor=2, mode='bilinear', align_corners=False),
                                f9, F.avg_pool2d(f12, kernel_size=2)))
 
-    def encode_image(self, x: Tensor, grad: bool = False) -> Tensor:
-        "`[B, 3, H, W]` in [0, 1] → ℓ2-normalised contrastive embeddings `[B, embed_dim]`; `grad=True` keeps the graph to `x`."
+    def normalize(self, x: Tensor) -> Tensor:
+        "`[B, 3, H, W]` in [0, 1] → the CONCH-normalised tensor `encode_image(..., normalized=True)` takes."
+        return (x - self.conch_mean) / self.conch_std
+
+    def encode_image(self, x: Tensor, grad: bool = False, normalized: bool = False) -> Tensor:
+        """`[B, 3, H, W]` in [0, 1] (already CONCH-normalised with `normalized=True`) → ℓ2-normalised contrastive
+        embeddings `[B, embed_dim]`; `grad=True` keeps the graph to `x`."""
         _check_images(x, 'ConchStudent.encode_image', self.patch_size)
-        z = (x - self.conch_mean) / self.conch_std
+        z = x if normalized else self.normalize(x)
         if grad: return self.coca.encode_image(z, normalize=True, proj_contrast=True)
         with torch.no_grad(): return self.coca.encode_image(z, normalize=True, proj_contrast=True)
 
@@ -297,12 +302,12 @@ class TeacherPreset:
     sr_ratios: tuple[int, int, int, int] = (8, 4, 2, 1)
     strides: tuple[int, int, int, int] = (4, 2, 2, 1)
 
-    def config(self) -> SegformerConfig:
-        "The transformers `SegformerConfig` (no dropout or drop-path: the teacher is frozen)."
+    def config(self, stochastic_depth: float = 0.0) -> SegformerConfig:
+        "The transformers `SegformerConfig`: no dropout, and no drop-path unless `stochastic_depth` (its final rate) is set."
         return SegformerConfig(hidden_sizes=list(self.hidden_sizes), depths=list(self.depths),
                                num_attention_heads=list(self.num_attention_heads), sr_ratios=list(self.sr_ratios),
                                strides=list(self.strides), patch_sizes=[7, 3, 3, 3], mlp_ratios=[4, 4, 4, 4],
-                               drop_path_rate=0.0, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+                               drop_path_rate=stochastic_depth, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
 
 TEACHER_PRESETS: dict[str, TeacherPreset] = {p.name: p for p in (
     TeacherPreset('mit_b0', (32, 64, 160, 256), (2, 2, 2, 2)),
@@ -321,21 +326,30 @@ def _teacher_preset(preset: str | TeacherPreset) -> TeacherPreset:
 
 class SegFormerTeacher(_Frozen):
     "Frozen SegFormer MiT encoder: images in [0, 1] → the four stage maps as a `FeaturePyramid`."
-    def __init__(self, model: SegformerModel):
+    def __init__(self, model: SegformerModel,
+                 input_affine: tuple[Sequence[float], Sequence[float]] | None = None):  # (scale, shift) per channel, applied to x first
         super().__init__()
         self.model = model
         self.channels: tuple[int, ...] = tuple(model.config.hidden_sizes)
+        self.stochastic = model.config.drop_path_rate > 0       # the released code's teacher: drop-path active in train mode
         for name, m in model.named_modules():   # NVlabs eps in block and stage norms (transformers ignores config.layer_norm_eps)
             if isinstance(m, nn.LayerNorm) and 'patch_embeddings' not in name and '.attention.' not in name:
                 m.eps = model.config.layer_norm_eps
+        scale, shift = input_affine if input_affine is not None else ((1., 1., 1.), (0., 0., 0.))
+        self.register_buffer('scale', _stats(scale, 'input_affine scale'), persistent=False)
+        self.register_buffer('shift', _stats(shift, 'input_affine shift'), persistent=False)
         self.register_buffer('mean', _stats(IMAGENET_MEAN, 'IMAGENET_MEAN'), persistent=False)
         self.register_buffer('std', _stats(IMAGENET_STD, 'IMAGENET_STD'), persistent=False)
         self._freeze()
 
+    def train(self, mode: bool = True):
+        "Stays in evaluation mode — unless the model has stochastic depth (the released code's teacher), which follows `mode`."
+        return nn.Module.train(self, mode and self.stochastic)
+
     def forward(self, x: Tensor) -> FeaturePyramid:
         "`[B, 3, H, W]` in [0, 1] → maps `[B, C_k, H/4, W/4]`, `[B, C_k, H/8, W/8]`, `[B, C_k, H/16, W/16]`, `[B, C_k, H/16, W/16]` (strides 4, 2, 2, 1)."
         _check_images(x, 'SegFormerTeacher')
-        out = self.model(pixel_values=(x - self.mean) / self.std, output_hidden_states=True)
+        out = self.model(pixel_values=(x * self.scale + self.shift - self.mean) / self.std, output_hidden_states=True)
         return FeaturePyramid(out.hidden_states)
 
 # %% ../nbs/03_encoders.ipynb #1f574bba
@@ -373,9 +387,11 @@ _HF_IGNORED_PREFIXES = ('decode_head.', 'classifier.')          # heads of SegFo
 def _is_hub_id(s: str) -> bool:
     return bool(re.fullmatch(r'[A-Za-z0-9][\w.-]*/[\w.-]+', s)) and not s.endswith(('.pth', '.pt', '.bin', '.safetensors', '.ckpt'))
 
-def _segformer_from_pretrained(src: str, p: TeacherPreset) -> SegformerModel:
+def _segformer_from_pretrained(src: str, p: TeacherPreset, stochastic_depth: float) -> SegformerModel:
     try:
-        model, info = SegformerModel.from_pretrained(src, strides=list(p.strides), output_loading_info=True)
+        model, info = SegformerModel.from_pretrained(src, strides=list(p.strides), drop_path_rate=stochastic_depth,
+                                                     hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+                                                     output_loading_info=True)
     except Exception as e:
         raise CheckpointError(f"{src}: cannot be loaded as a transformers SegFormer (folder or hub id): "
                               f"{type(e).__name__}: {str(e)[:300]}") from None
@@ -391,10 +407,12 @@ def _segformer_from_pretrained(src: str, p: TeacherPreset) -> SegformerModel:
 
 def load_teacher(preset: str | TeacherPreset = 'mit_b1',  # name in `TEACHER_PRESETS`, or a `TeacherPreset`
                  weights: str | Path | None = None,       # NVlabs/mmseg file, transformers folder or hub id; None: random init
+                 stochastic_depth: float = 0.0,           # drop-path rate, active in train mode (the released code: 0.1)
+                 input_affine: tuple[Sequence[float], Sequence[float]] | None = None,  # see `SegFormerTeacher`
                  ) -> SegFormerTeacher:
     "A frozen `SegFormerTeacher`, with verified weights from `weights` (or randomly initialised)."
     p = _teacher_preset(preset)
-    if weights is None: return SegFormerTeacher(SegformerModel(p.config()))
+    if weights is None: return SegFormerTeacher(SegformerModel(p.config(stochastic_depth)), input_affine)
     src = str(weights)
     src = src[len('hf_hub:'):] if src.startswith('hf_hub:') else src
     path = Path(src)
@@ -403,10 +421,10 @@ def load_teacher(preset: str | TeacherPreset = 'mit_b1',  # name in `TEACHER_PRE
         try: sd = convert_nvlabs_mit(sd)
         except CheckpointError as e:
             raise CheckpointError(f"{path}: {e} (a transformers checkpoint is loaded from its folder or hub id)") from None
-        model = SegformerModel(p.config())
+        model = SegformerModel(p.config(stochastic_depth))
         _load_strict(model, sd, path, f"the {p.name} architecture")
     elif path.is_dir() or _is_hub_id(src):
-        model = _segformer_from_pretrained(src, p)
+        model = _segformer_from_pretrained(src, p, stochastic_depth)
     else:
         raise CheckpointError(f"{src}: no such checkpoint file or folder")
-    return SegFormerTeacher(model)
+    return SegFormerTeacher(model, input_affine)

@@ -28,7 +28,7 @@ from .viz import overlay
 
 # %% auto #0
 __all__ = ['MIN_TILE', 'adjust_brightness', 'View', 'tta_views', 'normalize_cams', 'fuse_views', 'cam_probabilities',
-           'predict_labels', 'Segmentation', 'segment', 'EvalResult', 'evaluate', 'baseline_segment',
+           'predict_labels', 'Segmentation', 'crf_image', 'segment', 'EvalResult', 'evaluate', 'baseline_segment',
            'baseline_evaluate', 'PredictSummary', 'predict_folder']
 
 # %% ../nbs/11_inference.ipynb #d768f7df
@@ -60,13 +60,11 @@ def tta_views(cfg: InferConfig) -> list[View]:
     return [View(bool(f), float(b)) for f in cfg.flips for b in cfg.brightness]
 
 # %% ../nbs/11_inference.ipynb #9d7e80ab
-def normalize_cams(cams: Tensor) -> Tensor:
-    """ReLU, then min–max to [0, 1] per image and channel: `[N, C, h, w]` → `[N, C, h, w]`.
-    A constant map becomes 1 if its value is positive, else 0."""
+def normalize_cams(cams: Tensor, eps: float = 1e-6) -> Tensor:
+    "ReLU, then `(c − min) / (max − min + eps)` per image and channel: `[N, C, h, w]` → `[N, C, h, w]` in [0, 1)."
     c = cams.float().relu()
     lo, hi = c.amin((-2, -1), keepdim=True), c.amax((-2, -1), keepdim=True)
-    span = hi - lo
-    return torch.where(span > 0, (c - lo) / span.clamp_min(torch.finfo(c.dtype).tiny), (hi > 0).to(c.dtype).expand_as(c))
+    return (c - lo) / (hi - lo + eps)
 
 def fuse_views(view_cams: Tensor, views: Sequence[View], labels: Tensor, size: tuple[int, int]) -> Tensor:
     """The averaged class maps M `[B, C, H, W]` from the CAMs of each view `[V, B, C, h, w]`: per view normalise
@@ -75,7 +73,7 @@ def fuse_views(view_cams: Tensor, views: Sequence[View], labels: Tensor, size: t
     gate = labels.to(view_cams.device, torch.float32)[:, :, None, None]
     acc = None
     for v, cams in zip(views, view_cams):
-        mv = v.undo(F.interpolate(normalize_cams(cams) * gate, size=tuple(size), mode='bilinear', align_corners=False))
+        mv = v.undo(F.interpolate(normalize_cams(cams) * gate, size=tuple(size), mode='bilinear', align_corners=True))
         acc = mv if acc is None else acc + mv
     return acc / len(views)
 
@@ -131,12 +129,23 @@ def _view_cams(model: nn.Module, x: Tensor, cfg: InferConfig, labels: Tensor | N
     """One forward pass over every view of `x` `[B, 3, S, S]` (the model's input size): (CAMs `[V, B, C, h, w]`,
     gating labels `[B, C]`, view-averaged logits `[B, C]`), on the model's device."""
     views = tta_views(cfg)
-    mean = model.student.pyramid_mean if model.cfg.model.compat else None
+    mean = torch.tensor(model.cfg.data.spec.mean, device=x.device).view(1, 3, 1, 1) if model.cfg.quirks.tta_normalised_brightness else None
     out = model(torch.cat([v.apply(x, mean) for v in views]))
     V, B = len(views), len(x)
     cams, logits = out.cams.reshape(V, B, *out.cams.shape[1:]), out.logits.float().reshape(V, B, -1).mean(0)
     y = predict_labels(logits, cfg.label_threshold) if cfg.labels == 'pred' else _check_labels(labels, B, cams.shape[2]).to(x.device)
     return cams, y, logits
+
+def crf_image(images: Tensor, released_stats: tuple[Sequence[float], Sequence[float]] | None = None) -> np.ndarray:
+    """The uint8 tiles `[B, H, W, 3]` the CRF's appearance kernel sees, from `images` `[B, 3, H, W]` in [0, 1]: the pixels
+    themselves (rounded). With `released_stats` (mean, std) the released code's round trip instead: the tile normalised with
+    those statistics as its data loader does (albumentations' `Normalize`, in float32), de-normalised in float32, scaled
+    by 255 and *truncated*."""
+    if released_stats is None: return to_uint8(images)
+    mean, std = (np.asarray(v, np.float32) for v in released_stats)
+    z = (to_uint8(images).astype(np.float32) - mean * 255) * np.reciprocal(std * 255)        # what its loader feeds the model
+    back = torch.from_numpy(z) * torch.from_numpy(std) + torch.from_numpy(mean)
+    return (back * 255).clamp(0, 255).to(torch.uint8).numpy()                    # float → uint8 truncates
 
 def _finish(images_u8: np.ndarray, probs: Tensor, cfg: InferConfig, pool: CRFPool) -> tuple[Tensor, Tensor]:
     "Dense CRF (when `cfg.crf`, on `pool`) and argmax: (probabilities `[B, L, H, W]`, labels `[B, H, W]`), on the CPU."
@@ -162,7 +171,8 @@ def _segment(model: nn.Module, images: Tensor, cfg: InferConfig, labels: Tensor 
         cams, y, logits = _view_cams(model, _resize(images.to(_device(model), torch.float32), (S, S)), cfg, labels)
         M = fuse_views(cams, tta_views(cfg), y, (H, W))          # per view: normalise, gate, upsample to the tile, unflip; average
         probs = cam_probabilities(M, cfg.bg_power)               # background and softmax at the tile's size
-    probs, pred = _finish(to_uint8(images), probs, cfg, pool)
+    spec = model.cfg.data.spec
+    probs, pred = _finish(crf_image(images, (spec.mean, spec.std) if model.cfg.quirks.crf_truncated_image else None), probs, cfg, pool)
     return Segmentation(M.float().cpu(), probs, pred, y.float().cpu(), logits.cpu())
 
 def segment(model: nn.Module, images: Tensor, cfg: InferConfig | None = None, labels: Tensor | None = None,
@@ -243,7 +253,7 @@ def _baseline_segment(images: Tensor, labels: Tensor, cfg: InferConfig, pool: CR
     B, _, H, W = images.shape
     labels = torch.as_tensor(labels)
     y = _check_labels(labels, B, labels.shape[-1])
-    M = fuse_views(torch.ones(1, B, y.shape[1], 1, 1), [View()], y, (H, W))
+    M = y[:, :, None, None].expand(B, y.shape[1], H, W).clone()              # every labelled class's map is 1 everywhere
     probs, pred = _finish(to_uint8(images), cam_probabilities(M, cfg.bg_power), cfg, pool)
     return Segmentation(M, probs, pred, y, None)
 

@@ -50,6 +50,11 @@ class ConStructOutput:
 _FROZEN = ('student.', 'teacher.')
 CAM_LEVEL = 3        # 0-based pyramid level whose adapted map R_4 the prototype head reads
 
+def _rounded_stats_affine(spec) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    "(scale, shift) mapping pixels x to the released code's teacher input: (x − μ)/σ de-normalised with μ, σ rounded to 4 decimals."
+    scale = tuple(round(s, 4) / s for s in spec.std)
+    return scale, tuple(round(m, 4) - m * a for m, a in zip(spec.mean, scale))
+
 class ConStruct(nn.Module):
     "ConStruct: frozen CONCH student + frozen SegFormer teacher, trainable adapters and text-initialised prototypes."
     def __init__(self, cfg: Config,
@@ -57,33 +62,37 @@ class ConStruct(nn.Module):
                  teacher: SegFormerTeacher | None = None,   # ready-made teacher; None: built from `cfg.model` if λ_struct > 0
                  text_embeddings: Tensor | None = None):    # `[C, D]` class text embeddings; None: encoded from the prompts
         super().__init__()
-        m, spec = cfg.model, cfg.data.spec
-        self.cfg, self.class_names = cfg, spec.classes
-        norm = (spec.mean, spec.std) if m.compat else None
+        m, spec, q = cfg.model, cfg.data.spec, cfg.quirks
+        self.cfg, self.class_names, self.quirks = cfg, spec.classes, q
+        norm = (spec.mean, spec.std) if q.pyramid_dataset_norm else None
         self.student = student if student is not None else load_student(m.student, m.student_weights, m.img_size, pyramid_norm=norm)
-        if student is not None and m.compat: raise ValueError("ConStruct: with model.compat, let the model build its student (it needs the data set's statistics)")
+        if student is not None and q.pyramid_dataset_norm: raise ValueError("ConStruct: with released.pyramid_dataset_norm, let the model build its student (it needs the data set's statistics)")
         self.teacher = None
         if cfg.loss.lambda_struct > 0:
             # a teacher built without weights draws random numbers; on a forked generator it does not shift those that
             # initialise the trainable parts, so runs with and without L_struct start from the same weights
             with torch.random.fork_rng(devices=[]):
-                self.teacher = teacher if teacher is not None else load_teacher(m.teacher, m.teacher_weights)
-        prompts = list(m.prompts) if m.prompts is not None else list(spec.descriptions)
+                self.teacher = teacher if teacher is not None else load_teacher(
+                    m.teacher, m.teacher_weights, stochastic_depth=0.1 if q.teacher_train_mode else 0.0,
+                    input_affine=_rounded_stats_affine(spec) if q.teacher_rounded_stats else None)
+        texts = spec.released_descriptions if q.prompts and spec.released_descriptions is not None else spec.descriptions
+        prompts = list(m.prompts) if m.prompts is not None else list(texts)
         if len(prompts) != spec.n_classes:
             raise ConfigError(f"model.prompts: {len(prompts)} prompts for {spec.n_classes} classes {spec.classes}")
         if text_embeddings is None: text_embeddings = self.student.encode_text(prompts)
         self.register_buffer('text_embeddings', text_embeddings.detach().clone())
         self.adapters = AdapterPyramid(self.student.width, n_levels=4)
         self.head = PrototypeHead(text_embeddings, feat_dim=self.student.width, prototypes_per_class=m.prototypes_per_class,
-                                  proj_ratio=m.proj_ratio, tau_init=m.tau_init, use_proj=not m.compat)
-        self.refiner = Refiner(self.student.embed_dim, cfg.loss.alpha, cfg.loss.temperature, cfg.loss.memory_size)
+                                  proj_ratio=m.proj_ratio, tau_init=m.tau_init, use_proj=not q.no_proj)
+        self.refiner = Refiner(self.student.embed_dim, cfg.loss.alpha, cfg.loss.temperature, cfg.loss.memory_size,
+                               batch_negatives=cfg.loss.fg_batch_negatives, raw_cam=q.refiner_raw_cam)
 
     @property
     def n_classes(self) -> int: return len(self.class_names)
 
-    def _encode_regions(self, x: Tensor) -> Tensor:
-        "CONCH contrastive embeddings of FG/BG images `[N, 3, H, W]` → `[N, D]`; differentiable unless `compat`."
-        return self.student.encode_image(x, grad=not self.cfg.model.compat)
+    def _encode_regions(self, z: Tensor) -> Tensor:
+        "CONCH contrastive embeddings of CONCH-normalised FG/BG images `[N, 3, H, W]` → `[N, D]`; differentiable unless `sim_no_grad`."
+        return self.student.encode_image(z, grad=not self.quirks.sim_no_grad, normalized=True)
 
     def levels_needed(self, losses: bool, features: bool = False) -> list[int]:
         "The 0-based pyramid levels whose adapters a forward pass runs: the CAM level, the guidance levels when L_struct is computed, every level for features."
@@ -111,8 +120,8 @@ class ConStruct(nn.Module):
                 out.loss_struct = structural_distillation_loss(adapted, teacher, lw.guidance_levels)
                 terms.append(lw.lambda_struct * out.loss_struct)
             if lw.lambda_sim > 0:
-                protos = head.prototypes.detach() if self.cfg.model.compat else head.prototypes   # released code: no L_sim gradient at all
-                out.refiner = self.refiner(images, head.cams, labels, protos, self._encode_regions)
+                protos = head.prototypes.detach() if self.quirks.sim_no_grad else head.prototypes   # released code: no L_sim gradient at all
+                out.refiner = self.refiner(images, head.cams, labels, protos, self._encode_regions, self.student.normalize)
                 out.loss_sim = out.refiner.loss; terms.append(lw.lambda_sim * out.loss_sim)
             out.loss = sum(terms) if terms else head.cams.sum() * 0
         if return_features:
@@ -146,7 +155,7 @@ def tiny_config(**overrides) -> Config:
 def gradient_map(model: ConStruct, images: Tensor, labels: Tensor) -> dict[str, dict[str, bool]]:
     "For each loss term alone: which trainable groups (adapter_1..4, bank, proj, adaptive, tau) get a non-zero gradient."
     groups = {f'adapter_{i + 1}': model.adapters.adapters[i] for i in range(len(model.adapters.adapters))}
-    groups.update(bank=model.head.bank, proj=model.head.proj, adaptive=model.head.adaptive, tau=model.head.log_tau)
+    groups.update(bank=model.head.bank, proj=model.head.proj, adaptive=model.head.adaptive, tau=model.head.tau)
     def _params(g): return [g] if isinstance(g, nn.Parameter) else ([] if g is None else list(g.parameters()))
     res = {}
     for term in ('loss_cls', 'loss_struct', 'loss_sim'):

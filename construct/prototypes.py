@@ -9,22 +9,20 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
+from timm.layers import Mlp
 from .config import ModelConfig
 
 # %% auto #0
-__all__ = ['TwoLayerMLP', 'text_bank', 'PrototypeOutput', 'PrototypeHead', 'classification_loss']
+__all__ = ['prototype_mlp', 'text_bank', 'PrototypeOutput', 'PrototypeHead', 'classification_loss']
 
 # %% ../nbs/06_prototypes.ipynb #8b911896
-class TwoLayerMLP(nn.Module):
-    "`Linear → ReLU → Linear` on `[..., in_dim]` → `[..., out_dim]`; weights truncated-normal (std 0.02), biases zero."
-    def __init__(self, in_dim: int, hidden_dim: int, out_dim: int):
-        super().__init__()
-        self.fc1, self.fc2 = nn.Linear(in_dim, hidden_dim), nn.Linear(hidden_dim, out_dim)
-        for fc in (self.fc1, self.fc2):
-            nn.init.trunc_normal_(fc.weight, std=0.02)
-            nn.init.zeros_(fc.bias)
-
-    def forward(self, x: Tensor) -> Tensor: return self.fc2(F.relu(self.fc1(x)))
+def prototype_mlp(in_dim: int, hidden_dim: int, out_dim: int) -> Mlp:
+    "timm's `Mlp` `Linear → ReLU → Linear` (`[..., in_dim]` → `[..., out_dim]`), weights truncated-normal (std 0.02), biases zero."
+    mlp = Mlp(in_dim, hidden_dim, out_dim, act_layer=nn.ReLU)
+    for fc in (mlp.fc1, mlp.fc2):
+        nn.init.trunc_normal_(fc.weight, std=0.02)
+        nn.init.zeros_(fc.bias)
+    return mlp
 
 # %% ../nbs/06_prototypes.ipynb #0f75817d
 def text_bank(text_embeddings: Tensor,            # `[C, D]` or `[C, k, D]`
@@ -62,7 +60,6 @@ class PrototypeHead(nn.Module):
                  proj_ratio: float = ModelConfig.proj_ratio,     # hidden width of φ_proj as a fraction of D
                  tau_init: float = ModelConfig.tau_init,         # initial CAM scale τ
                  use_proj: bool = True,                          # False: no φ_proj, P̃ = bank (the released code)
-                 adaptive_hidden: int | None = None,             # hidden width of AdaptiveLayer; None: feat_dim
                  init_noise: float = 0.05):                      # see `text_bank`
         super().__init__()
         if prototypes_per_class is None:
@@ -70,13 +67,11 @@ class PrototypeHead(nn.Module):
         if tau_init <= 0: raise ValueError(f"PrototypeHead: tau_init must be positive, got {tau_init}")
         bank = text_bank(text_embeddings, prototypes_per_class, init_noise)
         self.n_classes, self.k, self.dim, self.feat_dim = text_embeddings.shape[0], prototypes_per_class, bank.shape[1], feat_dim
+        hidden = max(1, int(proj_ratio * self.dim))
         self.bank = nn.Parameter(bank)
-        self.proj = TwoLayerMLP(self.dim, max(1, round(proj_ratio * self.dim)), self.dim) if use_proj else None
-        self.adaptive = TwoLayerMLP(self.dim, adaptive_hidden or feat_dim, feat_dim)
-        self.log_tau = nn.Parameter(torch.tensor(math.log(tau_init)))
-
-    @property
-    def tau(self) -> Tensor: return self.log_tau.exp()
+        self.proj = prototype_mlp(self.dim, hidden, self.dim) if use_proj else None
+        self.adaptive = prototype_mlp(self.dim, hidden, feat_dim)
+        self.tau = nn.Parameter(torch.tensor(float(tau_init)))
 
     def prototypes(self) -> Tensor:
         "P̃ `[C·k, D]`: Norm(φ_proj(bank)), or the bank itself without φ_proj."

@@ -28,15 +28,17 @@ def adaptive_threshold(cam: Tensor,                          # `[N, ...]` one ma
 class MaskedPairs:
     "The positive (image, class) pairs of a batch and their FG/BG images."
     pairs: Tensor      # `[N, 2]` long: (batch index, class index) of each positive label
-    cams: Tensor       # `[N, 1, H, W]` rectified, resized CAM divided by its max: in [0, 1]
+    cams: Tensor       # `[N, 1, H, W]` rectified, resized CAM, divided by its max (in [0, 1]) unless `raw_cam`
     masks: Tensor      # `[N, 1, H, W]` hard FG mask M (0/1, no gradient)
-    fg: Tensor         # `[N, 3, H, W]` cam · x · M
-    bg: Tensor         # `[N, 3, H, W]` (1 − cam) · x · (1 − M)
+    fg: Tensor         # `[N, 3, H, W]` cam · z · M, z the normalised image
+    bg: Tensor         # `[N, 3, H, W]` (1 − cam) · z · (1 − M)
 
 def masked_pairs(images: Tensor,                 # `[B, 3, H, W]` in [0, 1]
                  cams: Tensor,                   # `[B, C, h, w]` raw CAMs (any real values)
                  labels: Tensor,                 # `[B, C]` multi-hot image-level labels
                  alpha: float = LossConfig.alpha,
+                 normalize: Callable[[Tensor], Tensor] | None = None,  # images → the encoder's input space (None: as they are)
+                 raw_cam: bool = False,          # the released code: raw CAM, threshold per image over all classes
                  eps: float = 1e-6,              # guards the division by max for an all-zero CAM
                 ) -> MaskedPairs:
     "ReLU → bilinear resize to `H × W` → select positive pairs → divide by max → threshold → FG/BG images."
@@ -44,12 +46,16 @@ def masked_pairs(images: Tensor,                 # `[B, 3, H, W]` in [0, 1]
         raise ValueError(f"masked_pairs: expected images [B, 3, H, W], cams [B, C, h, w], labels [B, C]; "
                          f"got {tuple(images.shape)}, {tuple(cams.shape)}, {tuple(labels.shape)}")
     pairs = (labels > 0).nonzero()                                           # [N, 2]
-    cam = F.relu(cams[pairs[:, 0], pairs[:, 1]]).unsqueeze(1)                # [N, 1, h, w]
-    cam = F.interpolate(cam, size=images.shape[-2:], mode='bilinear', align_corners=False)
-    cam = cam / (cam.flatten(1).amax(dim=1).view(-1, 1, 1, 1) + eps)
-    mask = adaptive_threshold(cam.detach(), alpha)
-    x = images[pairs[:, 0]]
-    return MaskedPairs(pairs=pairs, cams=cam, masks=mask, fg=cam * x * mask, bg=(1 - cam) * x * (1 - mask))
+    full = F.interpolate(F.relu(cams), size=images.shape[-2:], mode='bilinear', align_corners=True)   # [B, C, H, W]
+    cam = full[pairs[:, 0], pairs[:, 1]].unsqueeze(1)                        # [N, 1, H, W]
+    if raw_cam:
+        mask = adaptive_threshold(full.detach(), alpha)[pairs[:, 0], pairs[:, 1]].unsqueeze(1)
+    else:
+        cam = cam / (cam.flatten(1).amax(dim=1).view(-1, 1, 1, 1) + eps)
+        mask = adaptive_threshold(cam.detach(), alpha)
+    z = images[pairs[:, 0]]
+    if normalize is not None: z = normalize(z)
+    return MaskedPairs(pairs=pairs, cams=cam, masks=mask, fg=cam * z * mask, bg=(1 - cam) * z * (1 - mask))
 
 # %% ../nbs/07_refiner.ipynb #40d6e270
 def multi_positive_nce(logits: Tensor,     # `[N, M]` similarities / T
@@ -73,24 +79,21 @@ def fg_loss(fg: Tensor,                    # `[N, D]` FG embeddings
             classes: Tensor,               # `[N]` class of each FG embedding
             prototypes: Tensor,            # `[C·k, D]` P̃
             n_classes: int,                # C
-            bank_feats: Tensor | None = None,    # `[M, D]` memory-bank embeddings
-            bank_labels: Tensor | None = None,   # `[M]` their classes; −1 marks an empty slot
+            bank: Tensor | None = None,    # `[M, D]` memory-bank embeddings: negatives of every anchor
+            batch_negatives: bool = False, # also push from the batch's FG embeddings of other classes
             temperature: float = LossConfig.temperature,
            ) -> Tensor:
-    "ℓ_fg: pull FG toward its class's prototypes, push from other classes' prototypes, bank entries and batch FG."
-    if (bank_feats is None) != (bank_labels is None):
-        raise ValueError("fg_loss: give both bank_feats and bank_labels, or neither")
+    "ℓ_fg: pull FG toward its class's prototypes, push from other classes' prototypes and the bank (and other-class batch FG)."
     fg, protos = F.normalize(fg.float(), dim=-1), F.normalize(prototypes.float(), dim=-1)
-    pc = _classes_of(prototypes, n_classes)
-    cands, cand_cls = [protos, fg], [pc, classes]
-    if bank_feats is not None:
-        cands.insert(1, bank_feats.float()); cand_cls.insert(1, bank_labels)
-    cands, cand_cls = torch.cat(cands), torch.cat(cand_cls)
-    n_p = protos.shape[0]
-    same = classes[:, None] == cand_cls[None]
-    positive = same.clone(); positive[:, n_p:] = False                      # positives: own-class prototypes only
-    negative = ~same & (cand_cls[None] >= 0)                                 # other classes; empty bank slots excluded
-    return multi_positive_nce(fg @ cands.T / temperature, positive, negative)
+    own = classes[:, None] == _classes_of(prototypes, n_classes)[None]     # [N, C·k]
+    logits, positive, negative = [fg @ protos.T], [own], [~own]
+    if bank is not None:
+        logits.append(fg @ F.normalize(bank.float(), dim=-1).T)
+        positive.append(own.new_zeros(len(fg), len(bank))); negative.append(own.new_ones(len(fg), len(bank)))
+    if batch_negatives:
+        logits.append(fg @ fg.T)
+        positive.append(own.new_zeros(len(fg), len(fg))); negative.append(classes[:, None] != classes[None])
+    return multi_positive_nce(torch.cat(logits, 1) / temperature, torch.cat(positive, 1), torch.cat(negative, 1))
 
 def bg_loss(bg: Tensor,                    # `[N, D]` BG embeddings
             classes: Tensor,               # `[N]` class whose CAM defined the BG region
@@ -105,31 +108,26 @@ def bg_loss(bg: Tensor,                    # `[N, D]` BG embeddings
 
 # %% ../nbs/07_refiner.ipynb #a7035864
 class MemoryBank(nn.Module):
-    "FIFO queue of `size` detached embeddings `[size, dim]` with class labels `[size]` (−1 = empty), in buffers."
+    "FIFO queue of `size` detached, ℓ2-normalised embeddings `[size, dim]` in a buffer; it starts as random unit vectors."
     def __init__(self, size: int = LossConfig.memory_size, dim: int = 512):
         super().__init__()
         if size < 1 or dim < 1: raise ValueError(f"MemoryBank: size and dim must be positive, got {size}, {dim}")
-        self.register_buffer('feats', torch.zeros(size, dim))
-        self.register_buffer('labels', torch.full((size,), -1, dtype=torch.long))
+        self.register_buffer('feats', F.normalize(torch.randn(size, dim), dim=-1))
         self.register_buffer('ptr', torch.zeros((), dtype=torch.long))
 
     @property
-    def size(self) -> int: return self.labels.shape[0]
-
-    def __len__(self) -> int: return int((self.labels >= 0).sum())
+    def size(self) -> int: return self.feats.shape[0]
 
     @torch.no_grad()
-    def push(self, feats: Tensor, labels: Tensor) -> None:
-        "Enqueue `feats` `[n, dim]` (detached, ℓ2-normalised, stored as float32) with `labels` `[n]`, overwriting the oldest."
-        if feats.ndim != 2 or feats.shape[1] != self.feats.shape[1] or labels.shape != feats.shape[:1]:
-            raise ValueError(f"MemoryBank.push: expected feats [n, {self.feats.shape[1]}] and labels [n], "
-                             f"got {tuple(feats.shape)} and {tuple(labels.shape)}")
+    def push(self, feats: Tensor) -> None:
+        "Enqueue `feats` `[n, dim]` (detached, ℓ2-normalised, stored as float32), overwriting the oldest entries."
+        if feats.ndim != 2 or feats.shape[1] != self.feats.shape[1]:
+            raise ValueError(f"MemoryBank.push: expected feats [n, {self.feats.shape[1]}], got {tuple(feats.shape)}")
         n, ptr = feats.shape[0], int(self.ptr)
         start = ptr
-        if n > self.size: feats, labels, start = feats[-self.size:], labels[-self.size:], (ptr + n - self.size) % self.size
-        idx = (start + torch.arange(feats.shape[0], device=self.labels.device)) % self.size
+        if n > self.size: feats, start = feats[-self.size:], (ptr + n - self.size) % self.size
+        idx = (start + torch.arange(feats.shape[0], device=self.feats.device)) % self.size
         self.feats[idx] = F.normalize(feats.detach().to(self.feats), dim=-1)
-        self.labels[idx] = labels.to(self.labels)
         self.ptr.fill_((ptr + n) % self.size)
 
 # %% ../nbs/07_refiner.ipynb #4866ab0d
@@ -140,20 +138,22 @@ class RefinerOutput:
     loss_fg: Tensor         # scalar ℓ_fg
     loss_bg: Tensor         # scalar ℓ_bg
     fg_masks: Tensor        # `[N, 1, H, W]` hard FG masks M of the positive pairs
-    cams: Tensor            # `[N, 1, H, W]` the pairs' CAMs, rectified, resized, in [0, 1]
+    cams: Tensor            # `[N, 1, H, W]` the pairs' CAMs, rectified and resized (see `MaskedPairs`)
     pairs: Tensor           # `[N, 2]` (batch index, class index) of each pair
     fg_embeddings: Tensor   # `[N, D]`
-    bg_embeddings: Tensor   # `[N, D]`
+    bg_embeddings: Tensor   # `[N, D]`: what the bank receives
 
 class Refiner(nn.Module):
-    "Training-time FG/BG contrastive refinement (L_sim) with a FIFO memory bank of FG negatives."
+    "Training-time FG/BG contrastive refinement (L_sim) with a FIFO memory bank of BG embeddings as FG negatives."
     def __init__(self,
                  dim: int = 512,                                   # D: embedding size of `encode` and of the prototypes
                  alpha: float = LossConfig.alpha,                  # adaptive threshold t = α · max(cam)
                  temperature: float = LossConfig.temperature,      # InfoNCE temperature T
-                 memory_size: int = LossConfig.memory_size):       # FIFO bank of FG negatives
+                 memory_size: int = LossConfig.memory_size,        # FIFO bank of negatives
+                 batch_negatives: bool = False,                    # ℓ_fg also pushes from other classes' FG in the batch
+                 raw_cam: bool = False):                           # the released code's masking (see `masked_pairs`)
         super().__init__()
-        self.alpha, self.temperature = alpha, temperature
+        self.alpha, self.temperature, self.batch_negatives, self.raw_cam = alpha, temperature, batch_negatives, raw_cam
         self.bank = MemoryBank(memory_size, dim)
 
     def forward(self,
@@ -161,13 +161,14 @@ class Refiner(nn.Module):
                 cams: Tensor,                          # `[B, C, h, w]` raw CAMs (G₄)
                 labels: Tensor,                        # `[B, C]` multi-hot image-level labels
                 prototypes: Tensor,                    # `[C·k, D]` P̃
-                encode: Callable[[Tensor], Tensor],    # `[N, 3, H, W]` in [0, 1] → `[N, D]` ℓ2-normalised
+                encode: Callable[[Tensor], Tensor],    # masked images `[N, 3, H, W]` → `[N, D]` ℓ2-normalised
+                normalize: Callable[[Tensor], Tensor] | None = None,   # images → `encode`'s input space (None: as they are)
                ) -> RefinerOutput:
-        "L_sim for a batch; in training mode, then enqueues the batch's FG embeddings in the bank."
+        "L_sim for a batch; in training mode, then enqueues the batch's BG embeddings in the bank."
         dim = self.bank.feats.shape[1]
         if prototypes.ndim != 2 or prototypes.shape[1] != dim:
             raise ValueError(f"Refiner: expected prototypes [C·k, {dim}], got shape {tuple(prototypes.shape)}")
-        mp = masked_pairs(images, cams, labels, self.alpha)
+        mp = masked_pairs(images, cams, labels, self.alpha, normalize, self.raw_cam)
         n, n_classes = mp.pairs.shape[0], cams.shape[1]
         if n == 0:                                                      # no positive label in the batch
             zero = cams.sum() * 0 + prototypes.sum() * 0
@@ -178,7 +179,7 @@ class Refiner(nn.Module):
             raise ValueError(f"Refiner: encode returned shape {tuple(emb.shape)} for {2 * n} images; expected [{2 * n}, {dim}]")
         f_fg, f_bg, cls = emb[:n], emb[n:], mp.pairs[:, 1]
         with torch.autocast(device_type=emb.device.type, enabled=False):   # InfoNCE at T = 0.07 needs float32 logits
-            l_fg = fg_loss(f_fg.float(), cls, prototypes.float(), n_classes, self.bank.feats, self.bank.labels, self.temperature)
+            l_fg = fg_loss(f_fg.float(), cls, prototypes.float(), n_classes, self.bank.feats, self.batch_negatives, self.temperature)
             l_bg = bg_loss(f_bg.float(), cls, prototypes.float(), n_classes, self.temperature)
-        if self.training: self.bank.push(f_fg.detach(), cls)
+        if self.training: self.bank.push(f_bg.detach())
         return RefinerOutput(l_fg + l_bg, l_fg, l_bg, mp.masks, mp.cams, mp.pairs, f_fg, f_bg)

@@ -154,20 +154,17 @@ def _globalise_batchnorm(module: nn.Module) -> nn.Module:
     return module
 
 def _sync_memory_bank(model: ConStruct, ptr0: int, out: ConStructOutput) -> None:
-    """After a DDP step: replace this process's push into the refiner's FIFO bank by every process's FG embeddings,
+    """After a DDP step: replace this process's push into the refiner's FIFO bank by every process's BG embeddings,
     in rank order, pushed from the bank position `ptr0` the step started at."""
     r = out.refiner
     if r is None: return
-    bank, fg, cls, ws = model.refiner.bank, r.fg_embeddings.detach().float(), r.pairs[:, 1], dist.get_world_size()
-    n = torch.tensor([fg.shape[0]], device=fg.device)
+    bank, bg, ws = model.refiner.bank, r.bg_embeddings.detach().float(), dist.get_world_size()
+    n = torch.tensor([bg.shape[0]], device=bg.device)
     sizes = [torch.zeros_like(n) for _ in range(ws)]; dist.all_gather(sizes, n)
-    m = max(int(s) for s in sizes)
-    pad_f = fg.new_zeros(m, fg.shape[1]); pad_f[:len(fg)] = fg
-    pad_c = cls.new_full((m,), -1); pad_c[:len(cls)] = cls
-    all_f, all_c = [torch.zeros_like(pad_f) for _ in range(ws)], [torch.zeros_like(pad_c) for _ in range(ws)]
-    dist.all_gather(all_f, pad_f); dist.all_gather(all_c, pad_c)
+    pad = bg.new_zeros(max(int(s) for s in sizes), bg.shape[1]); pad[:len(bg)] = bg
+    gathered = [torch.zeros_like(pad) for _ in range(ws)]; dist.all_gather(gathered, pad)
     bank.ptr.fill_(ptr0)
-    bank.push(torch.cat([f[:int(k)] for f, k in zip(all_f, sizes)]), torch.cat([c[:int(k)] for c, k in zip(all_c, sizes)]))
+    bank.push(torch.cat([f[:int(k)] for f, k in zip(gathered, sizes)]))
 
 # %% ../nbs/10_train.ipynb #869d193f
 def _build_model(cfg: Config) -> ConStruct:
@@ -306,9 +303,9 @@ class Optim(NamedTuple):
     amp: torch.dtype | None               # autocast dtype; None: full precision
 
 def _amp_dtype(cfg: Config, device: torch.device) -> torch.dtype | None:
-    "bf16 on CUDA where supported, else fp16; None (full precision) on CPU or with `train.amp` off."
+    "bf16 on CUDA where supported, else (or with `released.fp16`) fp16; None (full precision) on CPU or with `train.amp` off."
     if not cfg.train.amp or device.type != 'cuda': return None
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() and not cfg.quirks.fp16 else torch.float16
 
 def make_optim(model: ConStruct, cfg: Config, total_steps: int, device: torch.device) -> Optim:
     "AdamW over the trainable parameters, the per-step schedule over `total_steps`, and `cfg`'s mixed precision on `device`."

@@ -4,7 +4,7 @@ The same check, with its explanation, is at the end of nbs/10_train.ipynb (secti
 Tolerances: loss terms per step 1e-5 relative; each trainable tensor within 1e-3 of how far it moved (+1e-7),
 except the biases of φ1/φ2, which feed a BatchNorm (zero exact gradient; Adam amplifies rounding noise), whose
 effect is covered by comparing the trained models' CAMs; with L_sim on, only the first step's L_cls, L_struct
-and the synchronised memory bank are compared (L_sim's in-batch negatives are per process by design)."""
+and the synchronised memory bank are compared (L_sim's batch averages are per process by design)."""
 import json, subprocess, sys, textwrap
 
 import pytest
@@ -67,6 +67,5 @@ def test_two_processes_match_one(tmp_path):
     for k in ('cls', 'struct'): assert abs(sa[k] - sb[k]) <= 1e-5 * abs(sb[k])
     a, b = load_checkpoint(tmp_path/'ddp'/'sim'/'last.pt'), load_checkpoint(tmp_path/'one'/'sim'/'last.pt')
     bank = lambda ck, k: ck['model'][f'refiner.bank.{k}']
-    assert torch.equal(bank(a, 'labels'), bank(b, 'labels')) and torch.equal(bank(a, 'ptr'), bank(b, 'ptr'))
-    assert int((bank(b, 'labels') >= 0).sum()) >= 4
+    assert torch.equal(bank(a, 'ptr'), bank(b, 'ptr')) and int(bank(b, 'ptr')) >= 4, (bank(a, 'ptr'), bank(b, 'ptr'))
     assert (bank(a, 'feats') - bank(b, 'feats')).abs().max() <= 1e-5
