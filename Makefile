@@ -9,23 +9,28 @@ export IPYTHONDIR := $(CURDIR)/$(VENV)/ipython
 export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-.PHONY: setup demo test test-nbs test-py check-sync readme
+.PHONY: setup demo test test-nbs test-py check-sync readme docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 
 $(VENV)/.installed: $(BIN)/python settings.ini setup.py constraints.txt
 	$(BIN)/python -m pip install --upgrade pip setuptools wheel
-	$(BIN)/python -m pip install -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install -c constraints.txt -e ".[dev,notebooks]"
 	touch $@
 
 setup: $(VENV)/.installed
 
 demo: setup
-	$(BIN)/construct demo --out demo_out
+	$(BIN)/construct demo --out demo_out --overwrite
 
 readme: setup
 	$(BIN)/python tools/make_readme.py
+
+# nbdev_docs without Quarto would try to install it and re-install the package with the machine's pip.
+docs: setup
+	@command -v quarto >/dev/null || { echo "Quarto is not installed: install it first (https://quarto.org/docs/get-started/), then run make docs again."; exit 1; }
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/nbdev_docs
 
 # The library must be what the notebooks export, and the notebooks must be clean:
 # both commands may change nothing that git sees.

@@ -22,7 +22,7 @@ lic = licenses[cfg['license']]
 min_python = cfg['min_python']
 
 setuptools.setup(
-    name=cfg['lib_name'],
+    name=cfg.get('dist_name', cfg['lib_name']),
     version=cfg['version'],
     description=cfg['description'],
     long_description=(Path(__file__).parent / 'README.md').read_text(encoding='utf-8'),
@@ -39,7 +39,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=[cfg['lib_name'], f"{cfg['lib_name']}.*"]),
     include_package_data=True,
     install_requires=cfg.get('requirements', '').split(),
-    extras_require={'dev': cfg.get('dev_requirements', '').split()},
+    extras_require={k.removesuffix('_requirements'): cfg[k].split() for k in cfg if k.endswith('_requirements')},   # dev, notebooks, parity
     python_requires=f'>={min_python}',
     zip_safe=False,
     entry_points={

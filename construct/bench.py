@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import atomic_write
+from .core import atomic_write, markdown_table
 
 SIZES = {'tiny': ('conch_tiny', 'mit_tiny'), 'full': ('conch_vit_b16', 'mit_b1')}
 
 # %% auto #0
-__all__ = ['SIZES', 'BenchResult', 'bench_one', 'run_bench', 'markdown_table', 'write_bench']
+__all__ = ['SIZES', 'BenchResult', 'bench_one', 'run_bench', 'write_bench']
 
 # %% ../nbs/15_bench.ipynb #b7123ad1
 @dataclass
@@ -43,27 +43,33 @@ def _timed(fn, n: int, sync) -> float:
 def bench_one(size: str = 'tiny', device: str = 'cpu', batch_size: int = 10, steps: int = 3, threads: int | None = None) -> BenchResult:
     "Measure one configuration in this process (see `run_bench` for a clean process per configuration)."
     import numpy as np, torch
-    from construct.model import ConStruct, tiny_config
-    from construct.inference import segment
+    from construct.config import tiny_config
     from construct.crf import crf_refine_batch
+    from construct.distributed import resolve_device
+    from construct.inference import segment
+    from construct.loop import make_optim, train_step
+    from construct.loss import build_loss
+    from construct.model import build_model
     from construct.synthetic import make_tile
-    from construct.train import make_optim, resolve_device, train_step
+    from construct.train import ConStructTask
     if size not in SIZES: raise ValueError(f"bench: size must be one of {sorted(SIZES)}, got {size!r}")
     dev = resolve_device(device)
     if threads: torch.set_num_threads(threads)
     student, teacher = SIZES[size]
-    torch.manual_seed(0)
     cfg = tiny_config(**{'model.student': student, 'model.teacher': teacher})
-    model = ConStruct(cfg).to(dev)
+    model = build_model(cfg)
+    task = ConStructTask(model, build_loss(cfg, model))
+    task.to(dev)
     sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
     if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats()
     tiles = [make_tile(np.random.default_rng(i)) for i in range(batch_size)]      # H&E-like tiles: realistic CRF cost
     img = np.stack([t.image for t in tiles])
     x = torch.from_numpy(img).permute(0, 3, 1, 2).float().div(255).to(dev)
     y = torch.from_numpy(np.stack([t.labels for t in tiles])).float().to(dev)
-    optim, batch = make_optim(model, cfg, total_steps=steps + 1, device=dev), dict(image=x, labels=y)
-    model.train()
-    t_train = _timed(lambda: train_step(model, batch, optim, dev), steps, sync)
+    amp = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if dev.type == 'cuda' else None
+    optim, batch = make_optim(task.parameters(), cfg.train, total=steps + 1, amp=amp), dict(image=x, labels=y)
+    task.train()
+    t_train = _timed(lambda: train_step(task, model, batch, optim, dev), steps, sync)
     off, on = replace(cfg.infer, crf=False), replace(cfg.infer, crf=True)
     t_inf = _timed(lambda: segment(model, x, off, labels=y), steps, sync)
     t_crf = _timed(lambda: segment(model, x, on, labels=y, workers=1), 1, sync)
@@ -81,7 +87,7 @@ def run_bench(sizes=('tiny', 'full'), devices=None, batch_size: int = 10, steps:
               full_batch_size: int | None = 2, progress: bool = True) -> pd.DataFrame:
     "Benchmark each size × device (CUDA included when available) in a fresh process; one row per configuration."
     import torch
-    from construct.train import resolve_device
+    from construct.distributed import resolve_device
     devices = list(devices or (['cpu', 'cuda'] if torch.cuda.is_available() else ['cpu']))
     for dev in devices: resolve_device(dev)          # a device that is not there fails here, before any child starts
     import construct.bench as module                 # the children import the exported module (works from a notebook too)
@@ -93,17 +99,6 @@ def run_bench(sizes=('tiny', 'full'), devices=None, batch_size: int = 10, steps:
             with ProcessPoolExecutor(1, mp_context=ctx) as ex:
                 rows.append(ex.submit(module._bench_child, dict(size=size, device=dev, batch_size=bs, steps=steps)).result())
     return pd.DataFrame(rows)
-
-def markdown_table(df: pd.DataFrame, digits: int = 2) -> str:
-    "A GitHub-flavoured Markdown table of `df`: floats rounded to `digits`, multi-level headers joined, a named index kept."
-    cols = [' '.join(str(c) for c in col if c) if isinstance(col, tuple) else str(col) for col in df.columns]
-    keep_index = not isinstance(df.index, pd.RangeIndex)
-    fmt = lambda v: f'{v:.{digits}f}' if isinstance(v, float) else str(v)
-    head = ([str(df.index.name or '')] if keep_index else []) + cols
-    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
-    lines += ['| ' + ' | '.join(([str(i)] if keep_index else []) + [fmt(v) for v in row]) + ' |'
-              for i, row in zip(df.index, df.itertuples(index=False))]
-    return '\n'.join(lines) + '\n'
 
 def write_bench(df: pd.DataFrame, path: str | Path) -> Path:
     "Write the benchmark table as JSON (with the machine's description) and as Markdown beside it."

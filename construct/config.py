@@ -8,17 +8,15 @@ import math, os
 import typing
 from dataclasses import dataclass, field, fields, asdict, is_dataclass
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, Callable, ClassVar, get_type_hints
 import yaml
+from .core import ConfigError, atomic_write, flatten_dict
 
 # %% auto #0
-__all__ = ['BCSS_DESCRIPTIONS', 'BCSS_WSSS', 'LUAD_HISTOSEG', 'DATASETS', 'ConfigError', 'DatasetSpec', 'get_dataset_spec',
-           'DataConfig', 'ModelConfig', 'LossConfig', 'TrainConfig', 'InferConfig', 'ReleasedConfig', 'Config',
-           'atomic_write', 'from_dict', 'check_config', 'apply_overrides', 'with_values', 'load_config', 'save_config']
-
-# %% ../nbs/00_config.ipynb #5ffc7e90
-class ConfigError(ValueError):
-    "A configuration file, override or value is invalid; the message names the key and what is allowed."
+__all__ = ['BCSS_DESCRIPTIONS', 'BCSS_WSSS', 'LUAD_HISTOSEG', 'DATASETS', 'DatasetSpec', 'get_dataset_spec', 'DataConfig',
+           'ModelConfig', 'LossConfig', 'TrainConfig', 'InferConfig', 'ReleasedConfig', 'Config', 'from_dict',
+           'check_config', 'config_differences', 'apply_overrides', 'with_values', 'load_config', 'save_config',
+           'tiny_config']
 
 # %% ../nbs/00_config.ipynb #bee76d13
 @dataclass(frozen=True)
@@ -31,6 +29,7 @@ class DatasetSpec:
     std: tuple[float, float, float]
     descriptions: tuple[str, ...]                 # one text description per class (prototype init)
     released_descriptions: tuple[str, ...] | None = None   # the authors' released configuration's texts, where it differs
+    mpp: float | None = None                      # µm per pixel of the tiles (the scale a slide is read at); None: unknown
 
     def __post_init__(self):
         n = len(self.classes)
@@ -67,7 +66,7 @@ BCSS_WSSS = DatasetSpec(
     name='bcss-wsss', classes=('TUM', 'STR', 'LYM', 'NEC'),
     palette=((255, 0, 0), (0, 255, 0), (0, 0, 255), (153, 0, 255), (255, 255, 255)),
     mean=(0.66791496, 0.47791372, 0.70623304), std=(0.1736589, 0.22564577, 0.19820057),
-    descriptions=BCSS_DESCRIPTIONS,
+    descriptions=BCSS_DESCRIPTIONS, mpp=0.25,
     released_descriptions=(
         BCSS_DESCRIPTIONS[0].replace("Tumor regions", "Tumor (TUM) regions", 1),
         BCSS_DESCRIPTIONS[1].replace("Stroma comprises", "Stroma (STR) comprises", 1),
@@ -77,7 +76,7 @@ BCSS_WSSS = DatasetSpec(
 LUAD_HISTOSEG = DatasetSpec(
     name='luad-histoseg', classes=('TE', 'NEC', 'LYM', 'TAS'),
     palette=((205, 51, 51), (0, 255, 0), (65, 105, 225), (255, 165, 0), (255, 255, 255)),
-    mean=(0.69164956, 0.50502165, 0.73429191), std=(0.15521939, 0.22774934, 0.18846453),
+    mean=(0.69164956, 0.50502165, 0.73429191), std=(0.15521939, 0.22774934, 0.18846453), mpp=1.0,
     descriptions=("Tumor epithelial tissue with malignant cells and pleomorphic nuclei.",
                   "Necrotic tissue: pale, structureless eosinophilic areas with nuclear debris.",
                   "Lymphocytes: dense clusters of small round dark nuclei with minimal cytoplasm.",
@@ -91,69 +90,119 @@ def get_dataset_spec(name: str) -> DatasetSpec:
     return DATASETS[name]
 
 # %% ../nbs/00_config.ipynb #45d0a268
+def _setting(default, ok: Callable[[Any], bool] | None = None, valid: str = '') -> Any:
+    "A dataclass field with `default` and, when `ok` is given, the range rule `ok(value)` (`valid` says it in words)."
+    kw = dict(default_factory=lambda: list(default)) if isinstance(default, list) else dict(default=default)
+    return field(**kw, metadata=dict(rule=(ok, valid)) if ok is not None else {})
+
+def _check(v, tp, where: str):
+    """`v` checked against the annotation `tp`, list elements included (int → float where a float is expected, a path → str
+    where a str is); raise `ConfigError` if it does not fit."""
+    args = typing.get_args(tp)
+    if type(None) in args:                                     # Optional[...]
+        if v is None: return v
+        tp = next(a for a in args if a is not type(None))
+    if typing.get_origin(tp) is list:
+        if not isinstance(v, (list, tuple)): raise ConfigError(f"{where}: expected a list, got {v!r}")
+        return [_check(x, typing.get_args(tp)[0], f"{where}[{i}]") for i, x in enumerate(v)]
+    if tp is str and isinstance(v, os.PathLike): return os.fspath(v)
+    if tp is float and isinstance(v, str):                     # YAML 1.1 reads `1e-4` (no dot) as a string
+        try: v = float(v)
+        except ValueError: pass
+    if tp is float and isinstance(v, int) and not isinstance(v, bool): v = float(v)
+    if not isinstance(v, tp) or (tp is int and isinstance(v, bool)):
+        raise ConfigError(f"{where}: expected {tp.__name__}, got {v!r}")
+    if tp is float and not math.isfinite(v): raise ConfigError(f"{where}: expected a finite number, got {v!r}")
+    return v
+
+class _Section:
+    "Base of the configuration groups: on construction every field is checked against its type and its range rule."
+    section: ClassVar[str] = ''
+    def __post_init__(self):
+        hints = get_type_hints(type(self))
+        for f in fields(self):
+            where = f"{self.section}.{f.name}"
+            v = _check(getattr(self, f.name), hints[f.name], where)
+            ok, valid = f.metadata.get('rule', (None, ''))
+            if ok is not None and v is not None and not ok(v): raise ConfigError(f"{where}: must be {valid}, got {v!r}")
+            setattr(self, f.name, v)
+
+def _positive(v): return v > 0
+def _non_negative(v): return v >= 0
+
 @dataclass
-class DataConfig:
+class DataConfig(_Section):
+    section: ClassVar[str] = 'data'
     root: str = 'data/synthetic'          # a BCSS-WSSS-layout root (train/, valid|val/, test/)
-    dataset: str = 'bcss-wsss'            # name of a registered `DatasetSpec`
-    num_workers: int = 2
+    dataset: str = _setting('bcss-wsss', lambda v: v in DATASETS, f"a registered data set ({', '.join(sorted(DATASETS))})")
+    num_workers: int = _setting(2, _non_negative, '>= 0')
 
     @property
     def spec(self) -> DatasetSpec: return get_dataset_spec(self.dataset)
 
 @dataclass
-class ModelConfig:
+class ModelConfig(_Section):
+    section: ClassVar[str] = 'model'
     student: str = 'conch_vit_b16'        # preset of `construct.encoders` (e.g. 'conch_tiny' for tests)
     teacher: str = 'mit_b1'               # 'mit_b0'…'mit_b5', or 'mit_tiny'
     student_weights: str | None = None    # local checkpoint file or hub id; None = random init
     teacher_weights: str | None = None
-    img_size: int = 224
-    prototypes_per_class: int = 1
-    proj_ratio: float = 0.5               # hidden width of φ_proj, as a fraction of the text dim
-    tau_init: float = 1 / 0.07            # initial CAM scale τ
+    img_size: int = _setting(224, lambda v: v >= 32, '>= 32 (pixels)')
+    prototypes_per_class: int = _setting(1, lambda v: v >= 1, '>= 1')
+    proj_ratio: float = _setting(0.5, _positive, '> 0')     # hidden width of φ_proj and AdaptiveLayer, as a fraction of the text dim
+    tau_init: float = _setting(1 / 0.07, _positive, '> 0')  # initial CAM scale τ
     prompts: list[str] | None = None      # override the data set's class descriptions
     compat: bool = False                  # reproduce the authors' released code instead of the paper
 
 @dataclass
-class LossConfig:
-    lambda_cls: float = 1.0
-    lambda_struct: float = 1.5
-    lambda_sim: float = 0.2
-    guidance_levels: list[int] = field(default_factory=lambda: [2])   # pyramid levels distilled (0-based)
-    alpha: float = 0.5                    # adaptive threshold t = α·max(cam)
-    temperature: float = 0.07             # InfoNCE temperature
-    memory_size: int = 2048               # FIFO bank of negatives
+class LossConfig(_Section):
+    section: ClassVar[str] = 'loss'
+    lambda_cls: float = _setting(1.0, _non_negative, '>= 0')
+    lambda_struct: float = _setting(1.5, _non_negative, '>= 0')
+    lambda_sim: float = _setting(0.2, _non_negative, '>= 0')
+    guidance_levels: list[int] = _setting([3], lambda v: 0 < len(v) == len(set(v)) and all(1 <= k <= 4 for k in v),
+                                          'a non-empty list of distinct pyramid levels in 1..4')   # levels k of R_k distilled
+    alpha: float = _setting(0.5, lambda v: 0 < v <= 1, 'in (0, 1]')       # adaptive threshold t = α·max(cam)
+    temperature: float = _setting(0.07, _positive, '> 0')                 # InfoNCE temperature
+    memory_size: int = _setting(2048, lambda v: v >= 1, '>= 1')           # FIFO bank of negatives
     fg_batch_negatives: bool = False      # ℓ_fg also pushes from the batch's FG embeddings of other classes (beyond the paper)
 
 @dataclass
-class TrainConfig:
-    epochs: int = 2
-    batch_size: int = 10
-    lr: float = 2e-5
-    weight_decay: float = 1e-3
-    betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
-    poly_power: float = 1.0
-    seed: int = 0
+class TrainConfig(_Section):
+    section: ClassVar[str] = 'train'
+    epochs: int = _setting(2, lambda v: v >= 1, '>= 1')
+    batch_size: int = _setting(10, lambda v: v >= 1, '>= 1')
+    lr: float = _setting(2e-5, _positive, '> 0')
+    weight_decay: float = _setting(1e-3, _non_negative, '>= 0')
+    betas: list[float] = _setting([0.9, 0.999], lambda v: len(v) == 2 and all(0 <= b < 1 for b in v), 'two values in [0, 1)')
+    poly_power: float = _setting(1.0, _non_negative, '>= 0')
+    seed: int = _setting(0, _non_negative, '>= 0')
     amp: bool = True                      # mixed precision on CUDA (bf16 where supported)
+    save_every: int | None = _setting(500, lambda v: v >= 1, '>= 1 (steps), or null')   # also write last.pt every this many steps
     out_dir: str = 'runs/construct'
 
 @dataclass
-class InferConfig:
-    flips: list[bool] = field(default_factory=lambda: [False, True])
-    brightness: list[float] = field(default_factory=lambda: [0.9, 1.0, 1.1])
-    bg_power: float = 10.0                # background = (1 − max_c M_c) ** bg_power
-    labels: str = 'gt'                    # 'gt': gate CAMs by true labels (paper protocol); 'pred': by predictions
-    label_threshold: float = 0.5          # sigmoid threshold for predicted labels
+class InferConfig(_Section):
+    section: ClassVar[str] = 'infer'
+    flips: list[bool] = _setting([False, True], lambda v: len(v) > 0, 'a non-empty list of booleans')
+    brightness: list[float] = _setting([0.9, 1.0, 1.1], lambda v: len(v) > 0 and all(b > 0 for b in v), 'a non-empty list of factors > 0')
+    bg_power: float = _setting(10.0, _positive, '> 0')      # background = (1 − max_c M_c) ** bg_power
+    labels: str = _setting('gt', lambda v: v in ('gt', 'pred'), "'gt' or 'pred'")   # 'gt': gate CAMs by true labels (paper protocol); 'pred': by predictions
+    label_threshold: float = _setting(0.5, lambda v: 0 < v < 1, 'in (0, 1)')      # sigmoid threshold for predicted labels
     crf: bool = True
-    crf_iters: int = 5
-    crf_smooth_sxy: float = 15.0
-    crf_smooth_w: float = 30.0
-    crf_app_sxy: float = 10.0
-    crf_app_srgb: float = 20.0
-    crf_app_w: float = 50.0
+    crf_backend: str = _setting('auto', lambda v: v in ('auto', 'pydensecrf', 'torch'),
+                                "'auto', 'pydensecrf' or 'torch'")   # the dense CRF's implementation (`construct.crf`); auto: the faster here
+    crf_iters: int = _setting(5, _non_negative, '>= 0')
+    crf_smooth_sxy: float = _setting(15.0, _positive, '> 0')
+    crf_smooth_w: float = _setting(30.0, _non_negative, '>= 0 (0 switches the kernel off)')
+    crf_app_sxy: float = _setting(10.0, _positive, '> 0')
+    crf_app_srgb: float = _setting(20.0, _positive, '> 0')
+    crf_app_w: float = _setting(50.0, _non_negative, '>= 0 (0 switches the kernel off)')
 
 @dataclass
-class ReleasedConfig:
+class ReleasedConfig(_Section):
     "The released code's behaviours that the paper does not have; each switch is None (follow `model.compat`), True or False."
+    section: ClassVar[str] = 'released'
     sim_no_grad: bool | None = None                # L_sim trains nothing: CONCH encodes the FG/BG images without a graph
     pyramid_dataset_norm: bool | None = None       # the student pyramid sees the tile normalised with the data set's statistics
     teacher_rounded_stats: bool | None = None      # the teacher's input is de-normalised with those statistics rounded to 4 decimals
@@ -182,6 +231,13 @@ class Config:
     infer: InferConfig = field(default_factory=InferConfig)
     released: ReleasedConfig = field(default_factory=ReleasedConfig)
 
+    def __post_init__(self):
+        "The checks across sections (each section checks its own fields)."
+        spec, prompts = self.data.spec, self.model.prompts
+        if prompts is not None and len(prompts) != spec.n_classes:
+            raise ConfigError(f"model.prompts: {len(prompts)} prompts for {spec.n_classes} classes {spec.classes} of "
+                              f"data.dataset {spec.name!r}; give one per class, in that order")
+
     @property
     def quirks(self) -> ReleasedConfig:
         "`released` resolved against `model.compat`: which of the released code's behaviours this run has."
@@ -189,99 +245,27 @@ class Config:
 
     def to_dict(self) -> dict: return asdict(self)
 
-# %% ../nbs/00_config.ipynb #51c89fcd
-def atomic_write(path, write) -> Path:
-    "Call `write(tmp)` with a temporary path beside `path`, then move the finished file onto `path`; return `path`."
-    path = Path(path); tmp = path.with_name(f'.{path.name}.tmp-{os.getpid()}')
-    try:
-        write(tmp); os.replace(tmp, path)
-    finally:
-        if tmp.exists(): tmp.unlink()
-    return path
-
 # %% ../nbs/00_config.ipynb #258296e5
-_RULES = {   # dotted key: (test of the value, the valid range in words)
-    'data.num_workers':           (lambda v: v >= 0, '>= 0'),
-    'model.img_size':             (lambda v: v >= 32, '>= 32 (pixels)'),
-    'model.prototypes_per_class': (lambda v: v >= 1, '>= 1'),
-    'model.proj_ratio':           (lambda v: v > 0, '> 0'),
-    'model.tau_init':             (lambda v: v > 0, '> 0'),
-    'loss.lambda_cls':            (lambda v: v >= 0, '>= 0'),
-    'loss.lambda_struct':         (lambda v: v >= 0, '>= 0'),
-    'loss.lambda_sim':            (lambda v: v >= 0, '>= 0'),
-    'loss.guidance_levels':       (lambda v: 0 < len(v) == len(set(v)) and all(0 <= k <= 3 for k in v),
-                                   'a non-empty list of distinct pyramid levels in 0..3'),
-    'loss.alpha':                 (lambda v: 0 < v <= 1, 'in (0, 1]'),
-    'loss.temperature':           (lambda v: v > 0, '> 0'),
-    'loss.memory_size':           (lambda v: v >= 1, '>= 1'),
-    'train.epochs':               (lambda v: v >= 1, '>= 1'),
-    'train.batch_size':           (lambda v: v >= 1, '>= 1'),
-    'train.lr':                   (lambda v: v > 0, '> 0'),
-    'train.weight_decay':         (lambda v: v >= 0, '>= 0'),
-    'train.betas':                (lambda v: len(v) == 2 and all(0 <= b < 1 for b in v), 'two values in [0, 1)'),
-    'train.poly_power':           (lambda v: v >= 0, '>= 0'),
-    'train.seed':                 (lambda v: v >= 0, '>= 0'),
-    'infer.flips':                (lambda v: len(v) > 0, 'a non-empty list of booleans'),
-    'infer.brightness':           (lambda v: len(v) > 0 and all(b > 0 for b in v), 'a non-empty list of factors > 0'),
-    'infer.bg_power':             (lambda v: v > 0, '> 0'),
-    'infer.labels':               (lambda v: v in ('gt', 'pred'), "'gt' or 'pred'"),
-    'infer.label_threshold':      (lambda v: 0 < v < 1, 'in (0, 1)'),
-    'infer.crf_iters':            (lambda v: v >= 0, '>= 0'),
-    **{f'infer.crf_{k}': (lambda v: v > 0, '> 0') for k in ('smooth_sxy', 'app_sxy', 'app_srgb')},
-    **{f'infer.crf_{k}': (lambda v: v >= 0, '>= 0 (0 switches the kernel off)') for k in ('smooth_w', 'app_w')},
-}
-
 def _build(cls, d: dict, where: str):
+    "An instance of the dataclass `cls` from the mapping `d` (nested groups built recursively; missing keys keep their defaults)."
     if not isinstance(d, dict): raise ConfigError(f"{where or 'config'}: expected a mapping, got {type(d).__name__}")
     hints, names = get_type_hints(cls), {f.name for f in fields(cls)}
     unknown = set(d) - names
     if unknown: raise ConfigError(f"unknown key(s) {sorted(unknown)} in {where or 'config'}; valid: {sorted(names)}")
-    kw = {}
-    for k, v in d.items():
-        kw[k] = _build(hints[k], v, f"{where}.{k}".strip('.')) if is_dataclass(hints[k]) else _check(v, hints[k], f"{where}.{k}".strip('.'))
-    return cls(**kw)
-
-def _check(v, tp, where: str):
-    """`v` checked against the annotation `tp`, list elements included (int → float where a float is expected, a path → str
-    where a str is); raise `ConfigError` if it does not fit."""
-    args = typing.get_args(tp)
-    if type(None) in args:                                     # Optional[...]
-        if v is None: return v
-        tp = next(a for a in args if a is not type(None))
-    if typing.get_origin(tp) is list:
-        if not isinstance(v, (list, tuple)): raise ConfigError(f"{where}: expected a list, got {v!r}")
-        return [_check(x, typing.get_args(tp)[0], f"{where}[{i}]") for i, x in enumerate(v)]
-    if tp is str and isinstance(v, os.PathLike): return os.fspath(v)
-    if tp is float and isinstance(v, str):                     # YAML 1.1 reads `1e-4` (no dot) as a string
-        try: v = float(v)
-        except ValueError: pass
-    if tp is float and isinstance(v, int) and not isinstance(v, bool): v = float(v)
-    if not isinstance(v, tp) or (tp is int and isinstance(v, bool)):
-        raise ConfigError(f"{where}: expected {tp.__name__}, got {v!r}")
-    if tp is float and not math.isfinite(v): raise ConfigError(f"{where}: expected a finite number, got {v!r}")
-    return v
-
-def _check_values(cfg: Config) -> Config:
-    "Raise `ConfigError` for the first value outside its range (`_RULES`) or inconsistent with another; return `cfg`."
-    for key, (ok, valid) in _RULES.items():
-        section, name = key.split('.')
-        v = getattr(getattr(cfg, section), name)
-        if not ok(v): raise ConfigError(f"{key}: must be {valid}, got {v!r}")
-    if cfg.data.dataset not in DATASETS:
-        raise ConfigError(f"data.dataset: unknown data set {cfg.data.dataset!r}; known: {sorted(DATASETS)}")
-    spec, prompts = cfg.data.spec, cfg.model.prompts
-    if prompts is not None and len(prompts) != spec.n_classes:
-        raise ConfigError(f"model.prompts: {len(prompts)} prompts for {spec.n_classes} classes {spec.classes} of "
-                          f"data.dataset {spec.name!r}; give one per class, in that order")
-    return cfg
+    return cls(**{k: _build(hints[k], v, f"{where}.{k}".strip('.')) if is_dataclass(hints[k]) else v for k, v in d.items()})
 
 def from_dict(d: dict) -> Config:
     "A checked `Config` from nested mappings (missing keys keep their defaults; unknown keys, wrong types and values out of range raise `ConfigError`)."
-    return _check_values(_build(Config, d or {}, ''))
+    return _build(Config, d or {}, '')
 
 def check_config(cfg: Config) -> Config:
-    "`cfg` (e.g. built in Python) checked like a configuration file; returns the normalised copy (ints → floats, paths → str)."
+    "`cfg` (e.g. changed in Python after it was built) checked like a configuration file; returns the normalised copy (ints → floats, paths → str)."
     return from_dict(cfg.to_dict())
+
+def config_differences(a: dict, b: dict, free: tuple[str, ...] = ()) -> list[str]:
+    "The dotted keys whose values differ between the configuration dicts `a` and `b`, as `key: a_value → b_value`; keys starting with `free` are ignored."
+    fa, fb = flatten_dict(a), flatten_dict(b)
+    return [f"{k}: {fa.get(k)!r} → {fb.get(k)!r}" for k in sorted(set(fa) | set(fb)) if fa.get(k) != fb.get(k) and not k.startswith(free)]
 
 def _set(d: dict, key: str, value, what: str) -> None:
     "Set the dotted `key` of the nested dict `d`; `what` names the request in errors."
@@ -319,6 +303,11 @@ def load_config(path=None, overrides=()) -> Config:
     return apply_overrides(from_dict(d), overrides)
 
 def save_config(cfg: Config, path) -> Path:
-    "Write `cfg` as YAML to `path` (atomically, see `atomic_write`)."
+    "Write `cfg` as YAML to `path` (atomically, see `construct.core.atomic_write`)."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     return atomic_write(path, lambda p: p.write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False)))
+
+# %% ../nbs/00_config.ipynb #33177527
+def tiny_config(**overrides) -> Config:
+    "The paper's configuration with the tiny encoder presets (fast tests, the CPU demo); `overrides`: dotted keys → Python values."
+    return with_values(Config(), {'model.student': 'conch_tiny', 'model.teacher': 'mit_tiny', **overrides})

@@ -11,7 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pydensecrf.densecrf as dcrf
 from pydensecrf.utils import unary_from_softmax
-from .config import ConfigError, InferConfig
+from .config import InferConfig
 
 # %% auto #0
 __all__ = ['crf_refine', 'CRFPool', 'crf_refine_batch']
@@ -45,12 +45,6 @@ def _check_inputs(images, probs, where: str) -> tuple[np.ndarray, np.ndarray]:
                          f"the sum is {probs[b, :, y, x].sum():.4f} at pixel (y={y}, x={x})" + (f" of image {b}" if len(probs) > 1 else ""))
     return np.ascontiguousarray(images), probs
 
-def _check_params(cfg: InferConfig, where: str):
-    "`ConfigError` for CRF settings `pydensecrf` cannot use (a `Config` loaded from a file has been checked already)."
-    if not isinstance(cfg.crf_iters, int) or cfg.crf_iters < 0:
-        raise ConfigError(f"{where}: infer.crf_iters must be an integer >= 0, got {cfg.crf_iters!r}")
-    for k in ('crf_smooth_sxy', 'crf_app_sxy', 'crf_app_srgb'):
-        if not getattr(cfg, k) > 0: raise ConfigError(f"{where}: infer.{k} must be > 0, got {getattr(cfg, k)!r}")
 
 # %% ../nbs/08_crf.ipynb #12fd602d
 def _refine_one(image: np.ndarray, probs: np.ndarray, cfg: InferConfig) -> np.ndarray:
@@ -67,7 +61,6 @@ def crf_refine(image, probs, cfg: InferConfig | None = None) -> np.ndarray:
     (non-negative, summing to 1 over L). Returns the mean-field marginals Q, float32 [L, H, W]; take `.argmax(0)` for the mask.
     CRF parameters come from `cfg` (default: the paper's, `InferConfig()`)."""
     cfg = cfg or InferConfig()
-    _check_params(cfg, 'crf_refine')
     images, probs = _check_inputs(np.asarray(image)[None], np.asarray(probs)[None], 'crf_refine')
     return _refine_one(images[0], probs[0], cfg)
 
@@ -94,7 +87,6 @@ class CRFPool:
     def refine(self, images, probs, cfg: InferConfig | None = None) -> np.ndarray:
         "`images` uint8 [B, H, W, 3], `probs` [B, L, H, W] → refined float32 [B, L, H, W] (see `crf_refine`)."
         cfg = cfg or InferConfig()
-        _check_params(cfg, 'CRFPool.refine')
         images, probs = _check_inputs(images, probs, 'CRFPool.refine')
         B = len(images)
         if B == 0: return probs.copy()

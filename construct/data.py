@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #757eefd1
 from __future__ import annotations
-import re
+import re, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -13,26 +13,17 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 from torch.utils.data import Dataset
-from tqdm.auto import tqdm
 
-from .config import BCSS_WSSS, DatasetSpec, atomic_write
+from .config import BCSS_WSSS, DatasetSpec
+from .core import DataError, atomic_write, listing, progress_bar
 
 # %% auto #0
-__all__ = ['IMG_EXTS', 'DataError', 'parse_labels', 'label_filename', 'read_image', 'probe_image', 'read_mask', 'save_mask',
-           'colorize', 'TrainItem', 'EvalItem', 'split_dir', 'train_items', 'eval_items', 'mask_labels', 'Flip',
-           'to_tensor', 'to_uint8', 'TrainTiles', 'EvalTiles', 'DataReport', 'validate_root']
+__all__ = ['IMG_EXTS', 'SPLIT_USES', 'parse_labels', 'label_filename', 'read_image', 'probe_image', 'read_mask', 'save_mask',
+           'colorize', 'TrainItem', 'EvalItem', 'list_images', 'has_split', 'split_dir', 'train_items', 'eval_items',
+           'mask_labels', 'Flip', 'to_tensor', 'to_uint8', 'check_images', 'TrainTiles', 'EvalTiles', 'DataReport',
+           'validate_root']
 
 # %% ../nbs/01_data.ipynb #119ae25a
-class DataError(ValueError):
-    "A data file or folder is unusable; the message names it and says why."
-
-def _listing(items: Sequence, title: str | None = None, n: int = 10) -> str:
-    "Lines to append to an error message: `items` one per line (at most `n`, then how many more), under `title (count):` if given."
-    items = [str(i) for i in items]
-    pad = '\n    ' if title else '\n  '
-    head = f"\n  {title} ({len(items)}):" if title else ''
-    return head + ''.join(pad + i for i in items[:n]) + (f"{pad}… and {len(items) - n} more" if len(items) > n else '')
-
 _BRACKET = re.compile(r'\[([^\[\]]*)\]\s*$')
 
 def parse_labels(name: str | Path, n_classes: int = 4) -> np.ndarray:
@@ -52,7 +43,9 @@ def label_filename(stem: str, labels: Sequence[int]) -> str:
     return f"{stem}[{''.join(str(int(v)) for v in labels)}].png"
 
 # %% ../nbs/01_data.ipynb #c2dcbac5
-_CONVERTIBLE = {'RGB', 'L', 'RGBA', 'LA'}
+_GRAY = {'1', 'L', 'LA', 'La', 'I', 'I;16', 'I;16B', 'I;16L', 'I;16N', 'F'}          # one grey channel
+_CONVERTIBLE = _GRAY | {'P', 'PA', 'RGB', 'RGBA', 'RGBa', 'RGBX', 'CMYK', 'YCbCr', 'LAB', 'HSV'}
+_WIDE = {'I', 'I;16', 'I;16B', 'I;16L', 'I;16N', 'F'}                              # more than 8 bits: scaled
 
 def _open(path: Path, decode: bool = True) -> Image.Image:
     "The image at `path`, its pixels decoded (or only its header read, `decode=False`); `DataError` if missing or unreadable."
@@ -66,12 +59,30 @@ def _open(path: Path, decode: bool = True) -> Image.Image:
     return im
 
 def _rgb_convertible(im: Image.Image, path) -> Image.Image:
-    if im.mode not in _CONVERTIBLE: raise DataError(f"{path}: image mode {im.mode!r} is not RGB, grayscale or RGBA")
+    if im.mode not in _CONVERTIBLE: raise DataError(f"{path}: image mode {im.mode!r} cannot be converted to RGB")
     return im
 
+def _full_scale(a: np.ndarray) -> float:
+    "The value that maps to 255: 1 for floats within [0, 1], 255 or 65535 for values within them, else the maximum."
+    top = float(a.max(initial=0))
+    for scale in ((1.0,) if a.dtype.kind == 'f' else ()) + (255.0, 65535.0):
+        if top <= scale: return scale
+    return top
+
+def _wide_to_uint8(im: Image.Image) -> np.ndarray:
+    "A grey image of more than 8 bits per pixel as `uint8 [H, W]`, scaled from its full range."
+    a = np.asarray(im)
+    scale = 65535.0 if im.mode.startswith('I;16') else _full_scale(a)
+    return np.clip(np.rint(a.astype(np.float64) * (255.0 / scale)), 0, 255).astype(np.uint8)
+
 def read_image(path: str | Path) -> np.ndarray:
-    "An RGB tile as `uint8 [H, W, 3]`; grayscale and RGBA are converted, other modes raise `DataError`."
-    return np.array(_rgb_convertible(_open(path), path).convert('RGB'))
+    "A tile as RGB `uint8 [H, W, 3]`, converted from any mode Pillow knows (`DataError` for others); grayscale warns."
+    im = _rgb_convertible(_open(path), path)
+    if im.mode in _GRAY:
+        warnings.warn(f"{path}: grayscale image (mode {im.mode!r}) read as RGB by repeating its channel; "
+                      f"H&E tiles are colour — is this the right file?", stacklevel=2)
+    if im.mode in _WIDE: return np.repeat(_wide_to_uint8(im)[..., None], 3, axis=2)
+    return np.array(im.convert('RGB'))
 
 def probe_image(path: str | Path) -> tuple[int, int]:
     "`(H, W)` of a tile `read_image` accepts, from the file's header only (pixels not decoded); `DataError` as `read_image`."
@@ -102,7 +113,7 @@ def colorize(mask: np.ndarray, spec: DatasetSpec = BCSS_WSSS) -> np.ndarray:
     return np.asarray(spec.palette, dtype=np.uint8)[np.asarray(mask)]
 
 # %% ../nbs/01_data.ipynb #5ae678bb
-IMG_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff')
+IMG_EXTS = ('.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.webp')
 
 @dataclass(frozen=True)
 class TrainItem:
@@ -114,9 +125,12 @@ class EvalItem:
     image: Path
     mask: Path
 
-def _images(d: Path) -> list[Path]:
-    "The image files of folder `d` (`IMG_EXTS`, hidden files left out), sorted."
-    return sorted(p for p in d.iterdir() if p.suffix.lower() in IMG_EXTS and not p.name.startswith('.') and p.is_file())
+def list_images(d: Path, recursive: bool = False) -> list[Path]:
+    "The image files of folder `d` (`IMG_EXTS`; hidden files and folders left out), sorted; `recursive`: in its sub-folders too."
+    d = Path(d)
+    found = d.rglob('*') if recursive else d.iterdir()
+    return sorted(p for p in found if p.suffix.lower() in IMG_EXTS and p.is_file()
+                  and not any(part.startswith('.') for part in p.relative_to(d).parts))
 
 @dataclass
 class _Scan:
@@ -128,21 +142,27 @@ class _Scan:
 def _raise_problems(d: Path, scan: _Scan) -> list:
     "`scan.items`, or a `DataError` listing every problem."
     if len(scan.problems) == 1: raise DataError(scan.problems[0])
-    if scan.problems: raise DataError(f"{d}: {len(scan.problems)} problems:" + _listing(scan.problems))
+    if scan.problems: raise DataError(f"{d}: {len(scan.problems)} problems:" + listing(scan.problems))
     return scan.items
+
+def _split_names(split: str) -> tuple[str, ...]:
+    return ('valid', 'val') if split in ('valid', 'val') else (split,)
+
+def has_split(root: str | Path, split: str) -> bool:
+    "Whether `root` has a folder for `split` ('train', 'valid'/'val', 'test')."
+    return any((Path(root)/n).is_dir() for n in _split_names(split))
 
 def split_dir(root: str | Path, split: str) -> Path:
     "The folder of `split` ('train', 'valid'/'val', 'test') under `root`; `DataError` if it is missing."
     root = Path(root)
     if not root.is_dir(): raise DataError(f"{root}: data root not found")
-    names = ('valid', 'val') if split in ('valid', 'val') else (split,)
-    for n in names:
+    for n in _split_names(split):
         if (root/n).is_dir(): return root/n
-    raise DataError(f"{root}: no {' or '.join(n + '/' for n in names)} folder")
+    raise DataError(f"{root}: no {' or '.join(n + '/' for n in _split_names(split))} folder")
 
 def _scan_train(d: Path, spec: DatasetSpec) -> _Scan:
     "The training tiles of folder `d` with their labels; problems: no images, a bad label bracket, an all-zero label vector."
-    paths, items, problems = _images(d), [], []
+    paths, items, problems = list_images(d), [], []
     if not paths: return _Scan([], [f"{d}: no images"], 0)
     for p in paths:
         try:
@@ -157,7 +177,7 @@ def _scan_eval(d: Path) -> _Scan:
     subs = {s: d/s for s in ('img', 'mask')}
     missing = [f"{d}: no {s}/ folder" for s, p in subs.items() if not p.is_dir()]
     if missing: return _Scan([], missing, 0)
-    imgs, masks = {p.stem: p for p in _images(subs['img'])}, {p.stem: p for p in _images(subs['mask'])}
+    imgs, masks = {p.stem: p for p in list_images(subs['img'])}, {p.stem: p for p in list_images(subs['mask'])}
     if not imgs: return _Scan([], [f"{subs['img']}: no images"], 0)
     problems = [f"{imgs[s]}: image has no mask" for s in sorted(set(imgs) - set(masks))]
     problems += [f"{masks[s]}: mask has no image" for s in sorted(set(masks) - set(imgs))]
@@ -208,6 +228,19 @@ def to_uint8(images) -> np.ndarray:
     if x.ndim < 3 or x.shape[-3] != 3: raise ValueError(f"to_uint8: expected images [..., 3, H, W], got shape {tuple(x.shape)}")
     return (x.float() * 255).round().clamp(0, 255).to(torch.uint8).movedim(-3, -1).numpy()
 
+def check_images(x, who: str, multiple: int = 1) -> None:
+    "`ValueError` naming `who` unless `x` is a float batch `[B, 3, H, W]` whose sides are multiples of `multiple`."
+    if not isinstance(x, torch.Tensor) or x.ndim != 4 or x.shape[1] != 3 or not x.is_floating_point():
+        raise ValueError(f"{who}: expected float images [B, 3, H, W] in [0, 1], got "
+                         f"{tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}"
+                         f"{'' if not isinstance(x, torch.Tensor) else ' ' + str(x.dtype)}")
+    if x.shape[-2] % multiple or x.shape[-1] % multiple:
+        raise ValueError(f"{who}: image size {tuple(x.shape[-2:])} is not a multiple of the patch size {multiple}")
+
+def _seed(*key: int) -> int:
+    "A 63-bit seed for `torch.Generator` from integers, through NumPy's `SeedSequence` (stable across platforms and processes)."
+    return int(np.random.SeedSequence(key).generate_state(1, np.uint64)[0] >> np.uint64(1))
+
 def _read_pair(it: EvalItem, spec: DatasetSpec) -> tuple[np.ndarray, np.ndarray]:
     "The tile `uint8 [H, W, 3]` and mask `uint8 [H, W]` of `it`; `DataError` if either is unusable or their sizes differ."
     img, m = read_image(it.image), read_mask(it.mask, spec)
@@ -218,8 +251,7 @@ def _read_pair(it: EvalItem, spec: DatasetSpec) -> tuple[np.ndarray, np.ndarray]
 class TrainTiles(Dataset):
     """Weakly labelled training tiles of a BCSS-WSSS-layout root, with the paper's flips and rotations.
 
-    The augmentation of tile `i` in epoch `e` is drawn from a generator seeded by `(seed, e, i)`, so a
-    run is reproducible whatever the number of loader workers, and a resumed run sees the same tiles."""
+    The augmentation of tile `i` in epoch `e` is drawn from a generator seeded by `SeedSequence((seed, e, i))`."""
     def __init__(self, root, spec: DatasetSpec = BCSS_WSSS, augment: bool = True, seed: int = 0):
         self.items, self.spec, self.augment, self.seed, self.epoch = train_items(root, spec), spec, augment, seed, 0
     def set_epoch(self, epoch: int): self.epoch = epoch
@@ -228,14 +260,14 @@ class TrainTiles(Dataset):
         it = self.items[i]
         x = to_tensor(read_image(it.path))
         if self.augment:
-            g = torch.Generator().manual_seed(hash((self.seed, self.epoch, i)) & 0x7FFF_FFFF_FFFF_FFFF)
+            g = torch.Generator().manual_seed(_seed(self.seed, self.epoch, i))
             x = Flip.random(g)(x)
         return dict(image=x, labels=torch.from_numpy(it.labels.astype(np.float32)), name=it.path.name)
 
 class EvalTiles(Dataset):
     "Tiles of an evaluation split with their masks; labels are the mask's classes (background excluded)."
     def __init__(self, root, split: str = 'test', spec: DatasetSpec = BCSS_WSSS):
-        self.items, self.spec, self.split = eval_items(root, split), spec, split
+        self.items, self.spec, self.split, self.root = eval_items(root, split), spec, split, Path(root)
     def __len__(self): return len(self.items)
     def __getitem__(self, i) -> dict:
         it = self.items[i]
@@ -252,6 +284,7 @@ class DataReport:
     counts: dict = field(default_factory=dict)         # split -> number of tiles
     class_counts: dict = field(default_factory=dict)   # split -> tiles containing each class [C]
     problems: list = field(default_factory=list)
+    absent: list = field(default_factory=list)         # optional splits that do not exist (not a problem)
 
     @property
     def ok(self) -> bool: return not self.problems
@@ -261,17 +294,20 @@ class DataReport:
         for s, n in self.counts.items():
             cc = self.class_counts.get(s)
             per = ', '.join(f'{c} {int(k)}' for c, k in zip(self.spec.classes, cc)) if cc is not None else ''
-            lines.append(f"  {s:5s} {n:6d} tiles" + (f"  ({per})" if per else ''))
+            lines.append(f"  {s:5s} {n:6d} tiles" + (f"  ({per})" if per else '') + f"  → {SPLIT_USES[s]}")
+        lines += [f"  {s:5s}       absent  → no {SPLIT_USES[s]}" for s in self.absent]
         lines += [f"  ✗ {p}" for p in self.problems]
         return '\n'.join(lines)
     __repr__ = __str__
+
+SPLIT_USES = {'train': 'training', 'valid': 'validation after each epoch (best.pt)', 'test': 'test evaluation'}   # what each split enables
 
 def _check_train(root, spec, rep, progress):
     scan = _scan_train(split_dir(root, 'train'), spec)
     rep.problems += scan.problems
     if not scan.n_images: return
     cc = np.zeros(spec.n_classes, int)
-    for it in tqdm(scan.items, desc='train', disable=not progress, leave=False):
+    for it in progress_bar(scan.items, desc='train', enabled=progress):
         try: read_image(it.path); cc += it.labels
         except DataError as e: rep.problems.append(str(e))
     rep.counts['train'], rep.class_counts['train'] = scan.n_images, cc
@@ -281,18 +317,21 @@ def _check_eval(root, split, spec, rep, progress):
     rep.problems += scan.problems
     if not scan.n_images: return
     cc = np.zeros(spec.n_classes, int)
-    for it in tqdm(scan.items, desc=split, disable=not progress, leave=False):
+    for it in progress_bar(scan.items, desc=split, enabled=progress):
         try: cc += mask_labels(_read_pair(it, spec)[1], spec)
         except DataError as e: rep.problems.append(str(e))
     rep.counts[split], rep.class_counts[split] = scan.n_images, cc
 
 def validate_root(root: str | Path, spec: DatasetSpec = BCSS_WSSS, splits: Sequence[str] = ('train', 'valid', 'test'),
-                  progress: bool = True) -> DataReport:
-    "Read every file of `splits` under `root` and report all problems found (`DataReport.ok` is True when there are none)."
+                  progress: bool = True, required: Sequence[str] = ('train',)) -> DataReport:
+    """Read every file of `splits` under `root` and report all problems found (`DataReport.ok` is True when there are none).
+    A split of `splits` that does not exist is a problem when it is `required`, else it is listed as `absent`."""
     rep = DataReport(Path(root), spec)
     if not Path(root).is_dir():
         rep.problems.append(f"{root}: data root not found"); return rep
     for split in splits:
+        if split not in required and not has_split(root, split):
+            rep.absent.append(split); continue
         try:
             if split == 'train': _check_train(root, spec, rep, progress)
             else: _check_eval(root, split, spec, rep, progress)

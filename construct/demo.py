@@ -12,13 +12,14 @@ from pathlib import Path
 __all__ = ['DEMO_SETTINGS', 'DEMO_TRAIN_FREQS', 'demo_config', 'DemoResult', 'run_demo']
 
 # %% ../nbs/20_demo.ipynb #67ea3a0c
-from .cli import SYNTHETIC_NOTE, _EVAL_FILES, write_evaluation
-from .config import Config, apply_overrides, with_values
-from .data import DataError, EvalTiles, validate_root
+from .checkpoint import existing_run_files, load_model
+from .config import Config, apply_overrides, tiny_config, with_values
+from .core import DataError
+from .data import EvalTiles, validate_root
 from .inference import EvalResult, baseline_evaluate, evaluate
-from .model import tiny_config
+from .report import EVAL_FILES, SYNTHETIC_NOTE, write_evaluation
 from .synthetic import write_synthetic
-from .train import FitResult, existing_run_files, fit, load_model
+from .train import FitResult, fit
 
 # %% ../nbs/20_demo.ipynb #e7bdebb2
 DEMO_SETTINGS = {'train.lr': 1e-3, 'train.epochs': 6, 'data.num_workers': 0, 'loss.lambda_sim': 0.0}   # on top of tiny_config()
@@ -34,7 +35,7 @@ def _earlier_demo(out: Path, cfg) -> list[str]:
     "The outputs of an earlier demo in `out` (run files and evaluation files), as paths relative to `out`."
     run = Path(cfg.train.out_dir)
     rel = run.relative_to(out) if run.is_relative_to(out) else run
-    return [str(rel/f) for f in existing_run_files(run)] + [f for f in _EVAL_FILES if (out/f).exists()]
+    return [str(rel/f) for f in existing_run_files(run)] + [f for f in EVAL_FILES if (out/f).exists()]
 
 @dataclass
 class DemoResult:
@@ -80,8 +81,7 @@ def run_demo(out_dir='demo_out', *, n_train: int = 1500, n_valid: int = 40, n_te
     res = evaluate(model, test, cfg.infer, progress=progress)
     base = baseline_evaluate(test, cfg.infer, progress=progress, spec=cfg.data.spec)
     demo = DemoResult(out, res, base, r, time.time() - t0)
-    extra = dict(baseline_miou=round(100 * base.metrics.miou, 2), baseline_mdice=round(100 * base.metrics.mdice, 2),
-                 gain_over_baseline=round(demo.gain, 2), note=SYNTHETIC_NOTE, seconds_total=round(demo.seconds, 1),
-                 config=cfg.to_dict())
-    write_evaluation(out, res, model, test, extra=extra)
+    extra = dict(split='test', checkpoint=str(r.best_checkpoint or r.last_checkpoint), note=SYNTHETIC_NOTE,
+                 seconds_total=round(demo.seconds, 1), config=cfg.to_dict())
+    write_evaluation(out, res, base, model, test, cfg.infer, extra=extra)
     return demo

@@ -63,14 +63,16 @@ def relational_loss(student: Tensor,         # R_k `[B, Cs, h, w]`
 # %% ../nbs/05_distillation.ipynb #b09e49a1
 def structural_distillation_loss(student: Sequence[Tensor],   # adapted student maps R_k `[B, Cs, h_k, w_k]`
                                  teacher: Sequence[Tensor],   # teacher maps F^t_k `[B, Ct_k, H_k, W_k]`
-                                 levels: Sequence[int] = tuple(LossConfig().guidance_levels),  # 0-based levels K
+                                 levels: Sequence[int] = tuple(LossConfig().guidance_levels),  # levels K, numbered 1..4
                                  method: str = 'auto',        # see `relational_loss`
                                 ) -> Tensor:
-    "L_struct: the mean over `levels` of `relational_loss(student[k], teacher[k])`; a scalar."
+    "L_struct: the mean over `levels` k of `relational_loss(student[k - 1], teacher[k - 1])`; a scalar."
     student, teacher, levels = list(student), list(teacher), list(levels)
     if not levels: raise ValueError("structural_distillation_loss: `levels` is empty; give at least one pyramid level")
     n = min(len(student), len(teacher))
-    bad = [k for k in levels if not 0 <= k < n]
+    bad = [k for k in levels if not 1 <= k <= n]
     if bad: raise ValueError(f"structural_distillation_loss: levels {bad} out of range; student has {len(student)} maps, "
-                             f"teacher {len(teacher)} (0-based indices)")
-    return sum(relational_loss(student[k], teacher[k], method) for k in levels) / len(levels)
+                             f"teacher {len(teacher)} (levels are numbered from 1)")
+    absent = [k for k in levels if student[k - 1] is None]
+    if absent: raise ValueError(f"structural_distillation_loss: student levels {absent} were not computed (ask the model for them)")
+    return sum(relational_loss(student[k - 1], teacher[k - 1], method) for k in levels) / len(levels)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_encoders.ipynb #29149678
 from __future__ import annotations
-import copy, json, math, re, warnings
+import copy, json, logging, math, re, warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,8 +16,8 @@ from torch import nn, Tensor
 from timm.layers import resample_abs_pos_embed
 from transformers import SegformerConfig, SegformerModel
 
-from .config import ConfigError
-from .data import _listing
+from .core import CheckpointError, ConfigError, check_state_dict, listing, mismatch_error, read_torch_file
+from .data import check_images
 
 with warnings.catch_warnings():   # conch-fork imports `timm.models.layers`, which timm ≥ 0.9 flags as deprecated
     warnings.simplefilter('ignore', FutureWarning)
@@ -26,10 +26,12 @@ with warnings.catch_warnings():   # conch-fork imports `timm.models.layers`, whi
     from conch.open_clip_custom.custom_tokenizer import get_tokenizer
     from conch.open_clip_custom.factory import CFG_DIR as _CONCH_CFG_DIR
 
+logger = logging.getLogger(__name__)
+
 # %% auto #0
-__all__ = ['CONCH_MEAN', 'CONCH_STD', 'CONCH_IGNORED_PREFIXES', 'STUDENT_PRESETS', 'IMAGENET_MEAN', 'IMAGENET_STD',
-           'TEACHER_PRESETS', 'FeaturePyramid', 'CheckpointError', 'StudentPreset', 'conch_tokenize', 'ConchStudent',
-           'load_student', 'TeacherPreset', 'SegFormerTeacher', 'convert_nvlabs_mit', 'load_teacher']
+__all__ = ['logger', 'CONCH_MEAN', 'CONCH_STD', 'CONCH_IGNORED_PREFIXES', 'STUDENT_PRESETS', 'IMAGENET_MEAN', 'IMAGENET_STD',
+           'TEACHER_PRESETS', 'FeaturePyramid', 'StudentPreset', 'conch_tokenize', 'ConchStudent', 'load_student',
+           'TeacherPreset', 'SegFormerTeacher', 'convert_nvlabs_mit', 'load_teacher']
 
 # %% ../nbs/03_encoders.ipynb #d95a4bf0
 @dataclass
@@ -55,24 +57,9 @@ class FeaturePyramid:
         return tuple(tuple(m.shape) for m in self.maps)
 
 # %% ../nbs/03_encoders.ipynb #8358e8d4
-class CheckpointError(ValueError):
-    "A weights file is unreadable or does not match the architecture it is loaded into."
-
 def _read_state_dict(path: Path) -> dict[str, Tensor]:
     "The tensors of the checkpoint at `path` (`.safetensors`, or anything `torch.load` reads), unwrapped."
-    path = Path(path)
-    if not path.is_file(): raise CheckpointError(f"{path}: no such checkpoint file")
-    kind = 'safetensors' if path.suffix == '.safetensors' else 'PyTorch'
-    try:
-        if kind == 'safetensors':
-            from safetensors.torch import load_file
-            sd = load_file(str(path))
-        else:
-            sd = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e:
-        msg = (str(e).strip().splitlines() or [''])[0][:200]
-        raise CheckpointError(f"{path}: cannot be read as a {kind} checkpoint (truncated, or not a weights file?): "
-                              f"{type(e).__name__}: {msg}") from None
+    sd = read_torch_file(path)
     for wrapper in ('state_dict', 'model'):
         if isinstance(sd, Mapping) and isinstance(sd.get(wrapper), Mapping): sd = sd[wrapper]
     if not isinstance(sd, Mapping) or not sd or not all(isinstance(v, Tensor) for v in sd.values()):
@@ -84,21 +71,10 @@ def _strip_prefix(sd: Mapping[str, Tensor], prefix: str) -> dict[str, Tensor]:
     if not any(k.startswith(prefix) for k in sd): return dict(sd)
     return {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
 
-def _mismatch(header: str, missing: Sequence[str], unexpected: Sequence[str], shapes: Sequence[str]) -> CheckpointError | None:
-    "A `CheckpointError`: `header`, then the missing keys, unexpected keys and wrong shapes, listed; None if all three are empty."
-    if not (missing or unexpected or shapes): return None
-    parts = [_listing(items, title) for title, items in (('missing keys', missing), ('unexpected keys', unexpected),
-                                                         ('wrong shapes', shapes)) if items]
-    return CheckpointError(header + ''.join(parts))
-
 def _load_strict(module: nn.Module, sd: Mapping[str, Tensor], source, what: str, ignore: tuple[str, ...] = ()):
     "Load `sd` into `module` if keys and shapes match exactly (keys starting with `ignore` are dropped), else raise `CheckpointError`."
     sd = {k: v for k, v in sd.items() if not k.startswith(ignore)} if ignore else dict(sd)
-    own = module.state_dict()
-    missing = sorted(set(own) - set(sd))
-    unexpected = sorted(set(sd) - set(own))
-    shapes = [f"{k} {list(sd[k].shape)} (expected {list(own[k].shape)})" for k in own if k in sd and sd[k].shape != own[k].shape]
-    if (err := _mismatch(f"{source}: does not match {what}:", missing, unexpected, shapes)) is not None: raise err
+    check_state_dict(sd, module.state_dict(), f"{source}: does not match {what}:")
     module.load_state_dict(sd, strict=True)
 
 # %% ../nbs/03_encoders.ipynb #a07cf8fa
@@ -135,10 +111,11 @@ STUDENT_PRESETS: dict[str, StudentPreset] = {
         multimodal_cfg=dict(_TINY_TEXT, layers=1)), taps=(1, 2, 3, 4)),
 }
 
-def _student_preset(preset: str | StudentPreset) -> StudentPreset:
-    if isinstance(preset, StudentPreset): return preset
-    if preset not in STUDENT_PRESETS: raise ConfigError(f"model.student: unknown student preset {preset!r}; known: {sorted(STUDENT_PRESETS)}")
-    return STUDENT_PRESETS[preset]
+def _preset(presets: Mapping, preset, key: str):
+    "`preset` itself if it is a preset object, else its entry in `presets`; `ConfigError` naming the configuration `key` for an unknown name."
+    if not isinstance(preset, str): return preset
+    if preset not in presets: raise ConfigError(f"{key}: unknown preset {preset!r}; known: {sorted(presets)}")
+    return presets[preset]
 
 def _build_coca(preset: StudentPreset, img_size: int | None = None, captioning: bool = False) -> CoCa:
     "conch-fork's `CoCa` for `preset` at `img_size` (None: native), without the captioning branch unless `captioning`."
@@ -160,6 +137,8 @@ def _fit_pos_embed(sd: dict[str, Tensor], coca: CoCa) -> dict[str, Tensor]:
     if side * side != pe.shape[1] - n_prefix or pe.shape[2] != trunk.pos_embed.shape[2]: return sd   # left to _load_strict to report
     new = resample_abs_pos_embed(pe.float(), new_size=list(trunk.patch_embed.grid_size), num_prefix_tokens=n_prefix,
                                  interpolation='bilinear', antialias=False)
+    logger.info("CONCH position embedding resampled from a %d×%d to a %d×%d patch grid (bilinear, no antialias)",
+                side, side, *trunk.patch_embed.grid_size)
     return {**sd, key: new.to(pe.dtype)}
 
 # %% ../nbs/03_encoders.ipynb #118a35d8
@@ -178,14 +157,6 @@ def conch_tokenize(texts: str | Sequence[str], context_length: int = 128) -> Ten
     return F.pad(ids, (0, 1), value=tok.pad_token_id)
 
 # %% ../nbs/03_encoders.ipynb #0b30cacd
-def _check_images(x: Tensor, who: str, multiple: int = 1):
-    if not isinstance(x, Tensor) or x.ndim != 4 or x.shape[1] != 3 or not x.is_floating_point():
-        raise ValueError(f"{who}: expected float images [B, 3, H, W] in [0, 1], got "
-                         f"{tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__}"
-                         f"{'' if not isinstance(x, Tensor) else ' ' + str(x.dtype)}")
-    if x.shape[-2] % multiple or x.shape[-1] % multiple:
-        raise ValueError(f"{who}: image size {tuple(x.shape[-2:])} is not a multiple of the patch size {multiple}")
-
 def _stats(values, who: str) -> Tensor:
     t = torch.as_tensor(values, dtype=torch.float32)
     if t.shape != (3,): raise ValueError(f"{who}: expected 3 values (R, G, B), got {values!r}")
@@ -223,7 +194,7 @@ class ConchStudent(_Frozen):
 
     def pyramid(self, x: Tensor) -> FeaturePyramid:
         "`[B, 3, H, W]` in [0, 1] → 4 maps `[B, width, 4h, 4w]`, `[B, width, 2h, 2w]`, `[B, width, h, w]`, `[B, width, h/2, w/2]`, h = H/16 (56, 28, 14, 7 at 224 px)."
-        _check_images(x, 'ConchStudent.pyramid', self.patch_size)
+        check_images(x, 'ConchStudent.pyramid', self.patch_size)
         z = (x - self.pyramid_mean) / self.pyramid_std
         f3, f6, f9, f12 = self.coca.visual.trunk.forward_intermediates(
             z, indices=[t - 1 for t in self.taps], norm=False, stop_early=True, output_fmt='NCHW', intermediates_only=True)
@@ -238,7 +209,7 @@ class ConchStudent(_Frozen):
     def encode_image(self, x: Tensor, grad: bool = False, normalized: bool = False) -> Tensor:
         """`[B, 3, H, W]` in [0, 1] (already CONCH-normalised with `normalized=True`) → ℓ2-normalised contrastive
         embeddings `[B, embed_dim]`; `grad=True` keeps the graph to `x`."""
-        _check_images(x, 'ConchStudent.encode_image', self.patch_size)
+        check_images(x, 'ConchStudent.encode_image', self.patch_size)
         z = x if normalized else self.normalize(x)
         if grad: return self.coca.encode_image(z, normalize=True, proj_contrast=True)
         with torch.no_grad(): return self.coca.encode_image(z, normalize=True, proj_contrast=True)
@@ -278,7 +249,7 @@ def load_student(preset: str | StudentPreset = 'conch_vit_b16',  # name in `STUD
                  pyramid_norm: tuple[Sequence[float], Sequence[float]] | None = None,  # (mean, std) for `pyramid`; None: CONCH's
                  ) -> ConchStudent:
     "A frozen `ConchStudent`, with verified weights from `weights` (or randomly initialised)."
-    p = _student_preset(preset)
+    p = _preset(STUDENT_PRESETS, preset, 'model.student')
     if img_size % p.config['vision_cfg']['patch_size']:
         raise ConfigError(f"model.img_size: {img_size} is not a multiple of the student's patch size {p.config['vision_cfg']['patch_size']}")
     coca = _build_coca(p, img_size)
@@ -319,10 +290,6 @@ TEACHER_PRESETS: dict[str, TeacherPreset] = {p.name: p for p in (
     TeacherPreset('mit_tiny', (8, 16, 32, 32), (1, 1, 1, 1), num_attention_heads=(1, 1, 2, 2)),
 )}
 
-def _teacher_preset(preset: str | TeacherPreset) -> TeacherPreset:
-    if isinstance(preset, TeacherPreset): return preset
-    if preset not in TEACHER_PRESETS: raise ConfigError(f"model.teacher: unknown teacher preset {preset!r}; known: {sorted(TEACHER_PRESETS)}")
-    return TEACHER_PRESETS[preset]
 
 class SegFormerTeacher(_Frozen):
     "Frozen SegFormer MiT encoder: images in [0, 1] → the four stage maps as a `FeaturePyramid`."
@@ -332,9 +299,11 @@ class SegFormerTeacher(_Frozen):
         self.model = model
         self.channels: tuple[int, ...] = tuple(model.config.hidden_sizes)
         self.stochastic = model.config.drop_path_rate > 0       # the released code's teacher: drop-path active in train mode
+        patched = 0
         for name, m in model.named_modules():   # NVlabs eps in block and stage norms (transformers ignores config.layer_norm_eps)
-            if isinstance(m, nn.LayerNorm) and 'patch_embeddings' not in name and '.attention.' not in name:
-                m.eps = model.config.layer_norm_eps
+            if isinstance(m, nn.LayerNorm) and 'patch_embeddings' not in name and '.attention.' not in name and m.eps != model.config.layer_norm_eps:
+                m.eps, patched = model.config.layer_norm_eps, patched + 1
+        if patched: logger.info("SegFormer teacher: %d block and stage LayerNorms set to NVlabs' eps %g", patched, model.config.layer_norm_eps)
         scale, shift = input_affine if input_affine is not None else ((1., 1., 1.), (0., 0., 0.))
         self.register_buffer('scale', _stats(scale, 'input_affine scale'), persistent=False)
         self.register_buffer('shift', _stats(shift, 'input_affine shift'), persistent=False)
@@ -348,7 +317,7 @@ class SegFormerTeacher(_Frozen):
 
     def forward(self, x: Tensor) -> FeaturePyramid:
         "`[B, 3, H, W]` in [0, 1] → maps `[B, C_k, H/4, W/4]`, `[B, C_k, H/8, W/8]`, `[B, C_k, H/16, W/16]`, `[B, C_k, H/16, W/16]` (strides 4, 2, 2, 1)."
-        _check_images(x, 'SegFormerTeacher')
+        check_images(x, 'SegFormerTeacher')
         out = self.model(pixel_values=(x * self.scale + self.shift - self.mean) / self.std, output_hidden_states=True)
         return FeaturePyramid(out.hidden_states)
 
@@ -378,7 +347,7 @@ def convert_nvlabs_mit(state_dict: Mapping[str, Tensor]) -> dict[str, Tensor]:
                 out[pre + f"{_MIT_BLOCK_NAMES[m[3]]}.{m[4]}"] = v
         else:
             unknown.append(k)
-    if unknown: raise CheckpointError(_listing(unknown, 'not an NVlabs MiT encoder state dict; unrecognised keys').strip())
+    if unknown: raise CheckpointError(listing(unknown, 'not an NVlabs MiT encoder state dict; unrecognised keys').strip())
     return out
 
 # %% ../nbs/03_encoders.ipynb #eef47fe4
@@ -402,7 +371,7 @@ def _segformer_from_pretrained(src: str, p: TeacherPreset, stochastic_depth: flo
     missing = sorted(info['missing_keys'])
     unexpected = sorted(k for k in info['unexpected_keys'] if not k.startswith(_HF_IGNORED_PREFIXES))
     shapes = sorted(str(k) for k in info.get('mismatched_keys', ()))
-    if (err := _mismatch(f"{src}: does not match the {p.name} architecture:", missing, unexpected, shapes)) is not None: raise err
+    if (err := mismatch_error(f"{src}: does not match the {p.name} architecture:", missing, unexpected, shapes)) is not None: raise err
     return model.float()
 
 def load_teacher(preset: str | TeacherPreset = 'mit_b1',  # name in `TEACHER_PRESETS`, or a `TeacherPreset`
@@ -411,7 +380,7 @@ def load_teacher(preset: str | TeacherPreset = 'mit_b1',  # name in `TEACHER_PRE
                  input_affine: tuple[Sequence[float], Sequence[float]] | None = None,  # see `SegFormerTeacher`
                  ) -> SegFormerTeacher:
     "A frozen `SegFormerTeacher`, with verified weights from `weights` (or randomly initialised)."
-    p = _teacher_preset(preset)
+    p = _preset(TEACHER_PRESETS, preset, 'model.teacher')
     if weights is None: return SegFormerTeacher(SegformerModel(p.config(stochastic_depth)), input_affine)
     src = str(weights)
     src = src[len('hf_hub:'):] if src.startswith('hf_hub:') else src

@@ -24,7 +24,7 @@ from .data import to_tensor, to_uint8
 from .inference import cam_probabilities, predict_labels, segment
 from .metrics import SegMetrics, confusion_matrix, seg_metrics
 from .refiner import masked_pairs
-from .viz import _legend_handles
+from .viz import legend_handles
 
 # %% auto #0
 __all__ = ['TileMaps', 'tile_maps', 'ExplorerView', 'tile_view', 'explore_tile', 'Explorer', 'explore']
@@ -50,21 +50,12 @@ def _tile(image) -> tuple[np.ndarray, Tensor]:
 
 def tile_maps(model: nn.Module, image, cfg: InferConfig | None = None) -> TileMaps:
     """Run `model` on one tile `image` (float `[3, H, W]` in [0, 1], or `uint8 [H, W, 3]`): its raw CAMs, and its
-    class maps and logits under the inference protocol of `cfg` (default `model.cfg.infer`; its labels and CRF are not used here)."""
+    class maps and logits under the inference protocol of `cfg` (default `InferConfig()`; its labels and CRF are not used here)."""
     _, x = _tile(image)
-    cfg = replace(cfg if cfg is not None else model.cfg.infer, labels='gt', crf=False)
+    cfg = replace(cfg if cfg is not None else InferConfig(), labels='gt', crf=False)
     seg = segment(model, x[None], cfg, labels=torch.ones(1, model.n_classes))         # all labels on: ungated maps
-    S = model.cfg.model.img_size
-    was = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            xs = x[None].to(next(model.parameters()).device)
-            if xs.shape[-2:] != (S, S): xs = F.interpolate(xs, size=(S, S), mode='bilinear', align_corners=False, antialias=True)
-            cams = model(xs).cams[0].float().cpu()
-    finally:
-        model.train(was)
-    return TileMaps(cams, seg.cams[0], seg.logits[0])
+    if seg.raw_cams is None: raise ValueError(f"tile_maps: the test-time views of {cfg} lack the unaugmented view (no flip, brightness 1)")
+    return TileMaps(seg.raw_cams[0], seg.cams[0], seg.logits[0])
 
 # %% ../nbs/16_explorer.ipynb #4616c0c5
 @dataclass
@@ -131,7 +122,7 @@ class ExplorerView:
             a.set_title(title + ('' if m is None or np.isnan(m.miou) else f', mIoU {100 * m.miou:.1f} %'), fontsize=9)
         fig.suptitle(f"{c}: {'in' if self.present else 'not in'} the {'ground-truth' if self.labels_source == 'gt' else 'predicted'} labels "
                      f"({', '.join(n for n, v in zip(self.spec.classes, self.labels) if v) or 'none'})", fontsize=10)
-        fig.legend(handles=_legend_handles(self.spec), loc='outside lower center', ncol=len(self.spec.mask_names), frameon=False, fontsize=8)
+        fig.legend(handles=legend_handles(self.spec), loc='outside lower center', ncol=len(self.spec.mask_names), frameon=False, fontsize=8)
         return fig
 
     def __repr__(self):
@@ -188,12 +179,11 @@ def tile_view(maps: TileMaps, image, cls: int | str, labels=None, alpha: float =
         view.metrics, view.metrics_crf = seg_metrics(confusion_matrix(view.pred, m, K)), seg_metrics(confusion_matrix(view.pred_crf, m, K))
     return view
 
-def explore_tile(model: nn.Module, image, cls: int | str, labels=None, alpha: float | None = None, cfg: InferConfig | None = None,
+def explore_tile(model: nn.Module, image, cls: int | str, labels=None, alpha: float = LossConfig.alpha, cfg: InferConfig | None = None,
                  mask=None, name: str = 'tile') -> ExplorerView:
-    "`tile_view` of `tile_maps`: one tile, one class, with `model`'s data set, α (`model.cfg.loss.alpha`) and inference settings as defaults."
-    cfg = cfg if cfg is not None else model.cfg.infer
-    return tile_view(tile_maps(model, image, cfg), image, cls, labels, model.cfg.loss.alpha if alpha is None else alpha,
-                     cfg, mask, model.cfg.data.spec, name)
+    "`tile_view` of `tile_maps`: one tile, one class, with `model`'s data set; α and the inference settings default to the paper's."
+    cfg = cfg if cfg is not None else InferConfig()
+    return tile_view(tile_maps(model, image, cfg), image, cls, labels, alpha, cfg, mask, model.spec, name)
 
 # %% ../nbs/16_explorer.ipynb #b3241149
 @dataclass(frozen=True)
@@ -218,17 +208,17 @@ def _table_html(df: pd.DataFrame) -> str:
 
 class Explorer:
     """An ipywidgets explorer of the tiles of `root`'s `split` ('train', 'valid' or 'test') with `model`; display it in a notebook.
-    `spec`: the data set (default the model's); `cfg`: inference settings the CRF sliders start from (default `model.cfg.infer`);
-    `labels`: 'gt' (the tile's own) or 'pred' (the model's) to start with."""
+    `spec`: the data set (default the model's); `cfg`: inference settings the CRF sliders start from (default the paper's);
+    `alpha`: the threshold the α slider starts from; `labels`: 'gt' (the tile's own) or 'pred' (the model's) to start with."""
     def __init__(self, model: nn.Module, root, split: str = 'test', spec: DatasetSpec | None = None,
-                 cfg: InferConfig | None = None, labels: str = 'gt', cache_size: int = 32, dpi: int = 80):
+                 cfg: InferConfig | None = None, alpha: float = LossConfig.alpha, labels: str = 'gt', cache_size: int = 32, dpi: int = 80):
         import ipywidgets as W
-        spec = spec or model.cfg.data.spec
+        spec = spec or model.spec
         if spec.n_classes != model.n_classes:
             raise ValueError(f"Explorer: the data set {spec.name} has {spec.n_classes} classes, the model {model.n_classes}")
         if labels not in ('gt', 'pred'): raise ValueError(f"Explorer: labels must be 'gt' or 'pred', got {labels!r}")
         self.model, self.root, self.split, self.spec = model, Path(root), split, spec
-        self.cfg = cfg if cfg is not None else model.cfg.infer
+        self.cfg, self.start_alpha = (cfg if cfg is not None else InferConfig()), alpha
         self.tiles = _tiles(root, split, spec)
         self.cache_size, self.dpi, self._cache = cache_size, dpi, OrderedDict()
         slider = lambda cls, v, lo, hi, step, desc: cls(value=v, min=lo, max=max(hi, v), step=step, description=desc,
@@ -239,7 +229,7 @@ class Explorer:
         self.cls = W.Dropdown(options=[(n, i) for i, n in enumerate(spec.classes)], value=0, description='class', layout=W.Layout(width='180px'))
         self.labels = W.Dropdown(options=[('ground truth', 'gt'), ('predicted', 'pred')], value=labels, description='labels',
                                  layout=W.Layout(width='230px'))
-        self.alpha = slider(W.FloatSlider, model.cfg.loss.alpha, 0, 1, 0.05, 'α (threshold)')
+        self.alpha = slider(W.FloatSlider, alpha, 0, 1, 0.05, 'α (threshold)')
         self.crf_iters = slider(W.IntSlider, c.crf_iters, 0, 10, 1, 'CRF iterations')
         self.smooth_w = slider(W.FloatSlider, c.crf_smooth_w, 0, 100, 1, 'smooth w')
         self.smooth_sxy = slider(W.FloatSlider, c.crf_smooth_sxy, 1, 50, 1, 'smooth σxy')
@@ -324,9 +314,14 @@ class Explorer:
         return f"Explorer({len(self.tiles)} tiles of {self.root / self.split}, {self.spec.name}; view: {self.view!r})"
 
 def explore(model: nn.Module | str | Path, root=None, split: str = 'test', device: str | None = None, **kwargs) -> Explorer:
-    """An `Explorer` of `root`'s `split` (default: the data root of the model's configuration). `model`: a `ConStruct`,
-    or a checkpoint written by `construct.train.fit` (loaded with `load_model` on `device`). Other arguments: see `Explorer`."""
+    """An `Explorer` of `root`'s `split`. `model`: a `ConStruct` (then `root` is needed), or a checkpoint or run folder of
+    `construct train` (loaded with `load_model` on `device`; `root`, the inference settings and α default to its run's). Other arguments: see `Explorer`."""
     if isinstance(model, (str, Path)):
-        from construct.train import load_model
-        model = load_model(model, device)
-    return Explorer(model, model.cfg.data.root if root is None else root, split, **kwargs)
+        from construct.checkpoint import find_checkpoint, load_checkpoint, load_model
+        from construct.config import from_dict
+        ckpt = find_checkpoint(model)
+        run = from_dict(load_checkpoint(ckpt)['config'])
+        model, root = load_model(ckpt, device), run.data.root if root is None else root
+        kwargs = dict(cfg=run.infer, alpha=run.loss.alpha) | kwargs
+    if root is None: raise ValueError("explore: give `root`, the data root whose tiles to show")
+    return Explorer(model, root, split, **kwargs)

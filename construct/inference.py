@@ -17,12 +17,11 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
-from .config import BCSS_WSSS, ConfigError, DatasetSpec, InferConfig, atomic_write
+from .config import BCSS_WSSS, DatasetSpec, InferConfig
+from .core import ConfigError, DataError, atomic_write, ensure_writable, listing, progress_bar
 from .crf import CRFPool
-from .data import IMG_EXTS, DataError, _images, _listing, probe_image, read_image, save_mask, to_tensor, to_uint8
-from .encoders import _check_images
+from .data import IMG_EXTS, check_images, list_images, probe_image, read_image, save_mask, to_tensor, to_uint8
 from .metrics import ConfusionMeter, SegMetrics, results_table
 from .viz import overlay
 
@@ -54,9 +53,6 @@ class View:
 
 def tta_views(cfg: InferConfig) -> list[View]:
     "The test-time views of `cfg`: every flip × every brightness (the paper: 2 × 3 = 6)."
-    if not cfg.flips or not cfg.brightness:
-        raise ConfigError(f"infer.flips and infer.brightness need at least one value each, got flips={cfg.flips}, brightness={cfg.brightness}")
-    if not all(b > 0 for b in cfg.brightness): raise ConfigError(f"infer.brightness: factors must be > 0, got {cfg.brightness}")
     return [View(bool(f), float(b)) for f in cfg.flips for b in cfg.brightness]
 
 # %% ../nbs/11_inference.ipynb #9d7e80ab
@@ -98,6 +94,7 @@ class Segmentation:
     pred: Tensor              # `[B, H, W]` int64 labels 0..C (C = background, the data set's mask index)
     labels_used: Tensor       # `[B, C]` 0/1 image-level labels that gated the CAMs
     logits: Tensor | None     # `[B, C]` image-level logits averaged over the views (None for the baseline)
+    raw_cams: Tensor | None = None   # `[B, C, h, w]` the CAMs G₄ of the unaugmented view (None without one, or for the baseline)
 
 def _device(model: nn.Module) -> torch.device:
     t = next(iter(model.parameters()), None)
@@ -129,7 +126,7 @@ def _view_cams(model: nn.Module, x: Tensor, cfg: InferConfig, labels: Tensor | N
     """One forward pass over every view of `x` `[B, 3, S, S]` (the model's input size): (CAMs `[V, B, C, h, w]`,
     gating labels `[B, C]`, view-averaged logits `[B, C]`), on the model's device."""
     views = tta_views(cfg)
-    mean = torch.tensor(model.cfg.data.spec.mean, device=x.device).view(1, 3, 1, 1) if model.cfg.quirks.tta_normalised_brightness else None
+    mean = torch.tensor(model.spec.mean, device=x.device).view(1, 3, 1, 1) if model.quirks.tta_normalised_brightness else None
     out = model(torch.cat([v.apply(x, mean) for v in views]))
     V, B = len(views), len(x)
     cams, logits = out.cams.reshape(V, B, *out.cams.shape[1:]), out.logits.float().reshape(V, B, -1).mean(0)
@@ -153,34 +150,31 @@ def _finish(images_u8: np.ndarray, probs: Tensor, cfg: InferConfig, pool: CRFPoo
     if cfg.crf: probs = torch.from_numpy(pool.refine(images_u8, probs.numpy(), cfg))
     return probs, probs.argmax(1)
 
-def _resolve_cfg(model, cfg: InferConfig | None) -> InferConfig:
-    cfg = cfg if cfg is not None else model.cfg.infer
-    if cfg.labels not in ('gt', 'pred'): raise ConfigError(f"infer.labels must be 'gt' or 'pred', got {cfg.labels!r}")
-    return cfg
 
 def _check_inputs(images, cfg: InferConfig, labels) -> None:
-    _check_images(images, 'segment')
+    check_images(images, 'segment')
     if cfg.labels == 'gt' and labels is None:
         raise ValueError("segment: cfg.labels is 'gt' but no labels were given; pass labels=[B, C] or use InferConfig(labels='pred')")
 
 def _segment(model: nn.Module, images: Tensor, cfg: InferConfig, labels: Tensor | None, pool: CRFPool) -> Segmentation:
     "`segment` with checked inputs and the CRF on `pool`."
     H, W = images.shape[-2:]
-    S = model.cfg.model.img_size
+    S = model.img_size
     with _inference(model):
         cams, y, logits = _view_cams(model, _resize(images.to(_device(model), torch.float32), (S, S)), cfg, labels)
         M = fuse_views(cams, tta_views(cfg), y, (H, W))          # per view: normalise, gate, upsample to the tile, unflip; average
         probs = cam_probabilities(M, cfg.bg_power)               # background and softmax at the tile's size
-    spec = model.cfg.data.spec
-    probs, pred = _finish(crf_image(images, (spec.mean, spec.std) if model.cfg.quirks.crf_truncated_image else None), probs, cfg, pool)
-    return Segmentation(M.float().cpu(), probs, pred, y.float().cpu(), logits.cpu())
+    spec = model.spec
+    probs, pred = _finish(crf_image(images, (spec.mean, spec.std) if model.quirks.crf_truncated_image else None), probs, cfg, pool)
+    plain = tta_views(cfg).index(View()) if View() in tta_views(cfg) else None
+    return Segmentation(M.float().cpu(), probs, pred, y.float().cpu(), logits.cpu(), None if plain is None else cams[plain].float().cpu())
 
 def segment(model: nn.Module, images: Tensor, cfg: InferConfig | None = None, labels: Tensor | None = None,
             workers: int | None = None) -> Segmentation:
     """The inference protocol on a batch `images` `[B, 3, H, W]` in [0, 1] (any size; the model sees them at its input size).
-    `cfg`: default `model.cfg.infer`; `labels` `[B, C]`: the ground-truth image-level labels, needed when `cfg.labels == 'gt'` (ignored with 'pred').
+    `cfg`: default `InferConfig()` (the paper's); `labels` `[B, C]`: the ground-truth image-level labels, needed when `cfg.labels == 'gt'` (ignored with 'pred').
     `workers`: CRF processes (see `CRFPool`)."""
-    cfg = _resolve_cfg(model, cfg)
+    cfg = cfg if cfg is not None else InferConfig()
     _check_inputs(images, cfg, labels)
     with CRFPool(workers, n_tiles=len(images)) as pool: return _segment(model, images, cfg, labels, pool)
 
@@ -228,7 +222,7 @@ def _run(dataset, seg_fn: Callable, spec: DatasetSpec, cfg: InferConfig, batch_s
     _check_batch_size(batch_size)
     if len(dataset) == 0: raise DataError(f"{method}: the data set is empty")
     meter, n, t0 = ConfusionMeter(spec.background + 1), 0, time.perf_counter()
-    with CRFPool(workers, n_tiles=len(dataset)) as pool, tqdm(total=len(dataset), desc=method, disable=not progress, leave=False) as bar:
+    with CRFPool(workers, n_tiles=len(dataset)) as pool, progress_bar(total=len(dataset), desc=method, enabled=progress) as bar:
         for group in _batches((dataset[i] for i in range(len(dataset))), batch_size):
             seg = seg_fn(_stack(group, 'image'), _stack(group, 'labels').float(), pool)
             meter.update(seg.pred, _stack(group, 'mask'))
@@ -238,12 +232,12 @@ def _run(dataset, seg_fn: Callable, spec: DatasetSpec, cfg: InferConfig, batch_s
 def evaluate(model: nn.Module, dataset, cfg: InferConfig | None = None, batch_size: int = 10,
              progress: bool = True, workers: int | None = None) -> EvalResult:
     """The inference protocol over `dataset` (e.g. `EvalTiles`: items with `image` `[3, H, W]`, `mask` `[H, W]`, `labels` `[C]`)
-    and the scores from one confusion matrix over all its pixels. `cfg`: default `model.cfg.infer`; `workers`: CRF processes,
+    and the scores from one confusion matrix over all its pixels. `cfg`: default `InferConfig()`; `workers`: CRF processes,
     started once for the whole data set (see `CRFPool`)."""
-    cfg = _resolve_cfg(model, cfg)
-    spec = getattr(dataset, 'spec', None) or model.cfg.data.spec
-    if spec.n_classes != model.cfg.data.spec.n_classes:
-        raise DataError(f"evaluate: the data set has {spec.n_classes} classes {spec.classes}, the model {model.cfg.data.spec.n_classes}")
+    cfg = cfg if cfg is not None else InferConfig()
+    spec = getattr(dataset, 'spec', None) or model.spec
+    if spec.n_classes != model.spec.n_classes:
+        raise DataError(f"evaluate: the data set has {spec.n_classes} classes {spec.classes}, the model {model.spec.n_classes}")
     def seg_fn(x, y, pool):
         _check_inputs(x, cfg, y)
         return _segment(model, x, cfg, y, pool)
@@ -259,7 +253,7 @@ def _baseline_segment(images: Tensor, labels: Tensor, cfg: InferConfig, pool: CR
 
 def baseline_segment(images: Tensor, labels: Tensor, cfg: InferConfig | None = None, workers: int | None = None) -> Segmentation:
     "The protocol with a uniform CAM (1 everywhere) for every class, gated by `labels` `[B, C]`: the label-gated uniform-CAM baseline."
-    _check_images(images, 'baseline_segment')
+    check_images(images, 'baseline_segment')
     with CRFPool(workers, n_tiles=len(images)) as pool: return _baseline_segment(images, labels, cfg or InferConfig(), pool)
 
 def baseline_evaluate(dataset, cfg: InferConfig | None = None, batch_size: int = 10, progress: bool = True,
@@ -298,7 +292,7 @@ def _plan(in_dir: Path, out_dir: Path, overlays: bool, overwrite: bool) -> dict[
     if not in_dir.is_dir(): raise DataError(f"{in_dir}: input folder not found")
     if out_dir.exists() and not out_dir.is_dir(): raise NotADirectoryError(f"{out_dir}: exists and is not a folder")
     if out_dir.resolve() == in_dir.resolve(): raise DataError(f"{out_dir}: the output folder must differ from the input folder (masks would replace tiles)")
-    paths = _images(in_dir)
+    paths = list_images(in_dir)
     if not paths: raise DataError(f"{in_dir}: no tiles ({', '.join(IMG_EXTS)})")
     plan = {p: (out_dir/f'{p.stem}.png', out_dir/f'{p.stem}_overlay.png' if overlays else None) for p in paths}
     owners = defaultdict(list)
@@ -306,20 +300,20 @@ def _plan(in_dir: Path, out_dir: Path, overlays: bool, overwrite: bool) -> dict[
         for t in targets:
             if t is not None: owners[t].append(p.name)
     clashes = [f"{t.name} ← {', '.join(ps)}" for t, ps in owners.items() if len(ps) > 1]
-    if clashes: raise DataError(f"{in_dir}: tiles would write the same output file (same stem?):" + _listing(clashes))
+    if clashes: raise DataError(f"{in_dir}: tiles would write the same output file (same stem?):" + listing(clashes))
     existing = [t for t in owners if t.exists()]
     if existing and not overwrite:
-        raise FileExistsError(f"{out_dir}: {len(existing)} output file(s) exist; nothing was written. Pass overwrite=True to replace them:" + _listing(existing))
+        raise FileExistsError(f"{out_dir}: {len(existing)} output file(s) exist; nothing was written. Pass overwrite=True to replace them:" + listing(existing))
     return plan
 
 def _check_tiles(paths: Sequence[Path], progress: bool) -> None:
     "Every tile readable (from its header) and at least `MIN_TILE` px on each side, else a `DataError` listing the others."
     problems = []
-    for p in tqdm(paths, desc='checking tiles', disable=not progress, leave=False):
+    for p in progress_bar(paths, desc='checking tiles', enabled=progress):
         try: h, w = probe_image(p)
         except DataError as e: problems.append(str(e)); continue
         if min(h, w) < MIN_TILE: problems.append(f"{p}: tile is {w}×{h} px; tiles must be at least {MIN_TILE} px on each side")
-    if problems: raise DataError(f"{len(problems)} of {len(paths)} tile(s) unusable; nothing was written:" + _listing(problems))
+    if problems: raise DataError(f"{len(problems)} of {len(paths)} tile(s) unusable; nothing was written:" + listing(problems))
 
 def _read_tiles(paths: Iterable[Path]) -> Iterator[dict]:
     "Per tile a dict of `path`, `tile` (`uint8 [H, W, 3]`) and `image` (`[3, H, W]` in [0, 1]): each tile read and decoded once, lazily."
@@ -333,16 +327,16 @@ def _save_png(path: Path, rgb: np.ndarray) -> Path:
 def predict_folder(model: nn.Module, in_dir, out_dir, cfg: InferConfig | None = None, overlays: bool = True,
                    overwrite: bool = False, batch_size: int = 10, progress: bool = True, workers: int | None = None) -> PredictSummary:
     """Segment every tile of `in_dir` with predicted labels; write `<stem>.png` palette masks (and `<stem>_overlay.png`) to `out_dir`.
-    `cfg`: default `model.cfg.infer` (its `labels` is ignored: always 'pred'). Refuses to overwrite unless `overwrite=True`."""
-    cfg = replace(_resolve_cfg(model, cfg), labels='pred')
+    `cfg`: default `InferConfig()` (its `labels` is ignored: always 'pred'). Refuses to overwrite unless `overwrite=True`."""
+    cfg = replace(cfg if cfg is not None else InferConfig(), labels='pred')
     _check_batch_size(batch_size)
-    in_dir, out_dir, spec = Path(in_dir), Path(out_dir), model.cfg.data.spec
+    in_dir, out_dir, spec = Path(in_dir), Path(out_dir), model.spec
     plan = _plan(in_dir, out_dir, overlays, overwrite)
     _check_tiles(list(plan), progress)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_writable(out_dir)
     t0, counts = time.perf_counter(), np.zeros(spec.background + 1, np.int64)
     masks, ovls = [], []
-    with CRFPool(workers, n_tiles=len(plan)) as pool, tqdm(total=len(plan), desc='predicting', disable=not progress, leave=False) as bar:
+    with CRFPool(workers, n_tiles=len(plan)) as pool, progress_bar(total=len(plan), desc='predicting', enabled=progress) as bar:
         for group in _batches(_read_tiles(plan), batch_size):
             seg = _segment(model, _stack(group, 'image'), cfg, None, pool)
             for it, pred in zip(group, seg.pred.numpy().astype(np.uint8)):

@@ -13,12 +13,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .config import BCSS_WSSS, Config, ConfigError, load_config, with_values
-from .data import DataError, eval_items, train_items
+from .config import BCSS_WSSS, Config, config_differences, load_config, tiny_config, with_values
+from .core import ConfigError, DataError
+from .data import eval_items, train_items
+from .loop import read_log
 from .metrics import SegMetrics, paper_table2, results_table, seg_metrics
-from .model import tiny_config
 from .synthetic import write_synthetic
-from .train import fit, read_log
+from .train import fit
 
 # %% auto #0
 __all__ = ['ENV_VARS', 'BCSS_COUNTS', 'RUNS', 'DELTA_ROW', 'PUBLISHED', 'ReproParams', 'ReproSetup', 'paper_setup',
@@ -130,7 +131,8 @@ def paper_unavailable(params: ReproParams) -> str | None:
     return None
 
 # %% ../nbs/30_reproduce_table2.ipynb #16db5737
-_FREE = ('data.root', 'data.num_workers')   # settings that may differ in a reused run folder
+_FREE = ('data.root', 'data.num_workers', 'train.save_every',      # settings that may differ in a reused run folder
+         'model.student_weights', 'model.teacher_weights')          # (the run saved them as absolute paths)
 
 @dataclass
 class RunResult:
@@ -143,15 +145,10 @@ class RunResult:
     train_seconds: float          # training and validation time, from the run's log
     reused: bool                  # True: read from a finished run folder, nothing was trained
 
-def _flat(d: dict, pre: str = '') -> dict:
-    return {k2: v2 for k, v in d.items() for k2, v2 in (_flat(v, f'{pre}{k}.').items() if isinstance(v, dict) else [(f'{pre}{k}', v)])}
-
 def _check_same_run(out: Path, cfg: Config) -> None:
-    a, b = _flat(load_config(out/'config.yaml').to_dict()), _flat(cfg.to_dict())
-    diff = [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k) and k not in _FREE]
-    if diff:
-        raise ConfigError(f"{out}: holds a finished run of another configuration ("
-                          + '; '.join(f'{k} is {a.get(k)!r} there, {b.get(k)!r} now' for k in diff[:6])
+    "A reused run folder must hold a run of `cfg` (only the settings of `_FREE` may differ)."
+    if diff := config_differences(load_config(out/'config.yaml').to_dict(), cfg.to_dict(), _FREE):
+        raise ConfigError(f"{out}: holds a finished run of another configuration (" + '; '.join(diff[:6])
                           + "); choose another output folder (CONSTRUCT_OUT) or remove it")
 
 def _result(out: Path, reused: bool) -> RunResult:

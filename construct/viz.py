@@ -15,7 +15,8 @@ from .config import BCSS_WSSS, DatasetSpec
 from .data import colorize, to_uint8
 
 # %% auto #0
-__all__ = ['overlay', 'palette_legend', 'qualitative_panel', 'mean_activation', 'feature_activation_grid', 'table_figure']
+__all__ = ['overlay', 'legend_handles', 'palette_legend', 'qualitative_panel', 'mean_activation', 'feature_activation_grid',
+           'table_figure']
 
 # %% ../nbs/13_viz.ipynb #0b31b155
 def _figure_png(fig: Figure) -> bytes:
@@ -69,13 +70,14 @@ def overlay(image, mask, spec: DatasetSpec = BCSS_WSSS, alpha: float = 0.45) -> 
     return np.clip(np.round(out), 0, 255).astype(np.uint8)
 
 # %% ../nbs/13_viz.ipynb #82f318df
-def _legend_handles(spec: DatasetSpec) -> list[Patch]:
+def legend_handles(spec: DatasetSpec) -> list[Patch]:
+    "One coloured patch per mask label of `spec`, for a matplotlib legend."
     return [Patch(facecolor=np.array(c) / 255, edgecolor='0.3', label=n) for n, c in zip(spec.mask_names, spec.palette)]
 
 def palette_legend(spec: DatasetSpec = BCSS_WSSS) -> Figure:
     "A small figure with `spec`'s class colours and names."
     fig = Figure(figsize=(1.3 * len(spec.mask_names), 0.5))
-    fig.legend(handles=_legend_handles(spec), loc='center', ncol=len(spec.mask_names), frameon=False)
+    fig.legend(handles=legend_handles(spec), loc='center', ncol=len(spec.mask_names), frameon=False)
     return fig
 
 # %% ../nbs/13_viz.ipynb #405fd601
@@ -113,7 +115,7 @@ def qualitative_panel(images, masks_gt, cams, preds, spec: DatasetSpec = BCSS_WS
             _show(next(row), m, title if r == 0 else None, cmap=cmap, vmin=0, vmax=1, extent=(0, hw[1], hw[0], 0))
         _show(next(row), colorize(_mask(preds[r], spec, hw), spec), 'prediction' if r == 0 else None)
         if names is not None: axes[r, 0].set_ylabel(str(names[r]), fontsize=8)
-    fig.legend(handles=_legend_handles(spec), loc='outside lower center', ncol=len(spec.mask_names), frameon=False, fontsize=8)
+    fig.legend(handles=legend_handles(spec), loc='outside lower center', ncol=len(spec.mask_names), frameon=False, fontsize=8)
     return fig
 
 # %% ../nbs/13_viz.ipynb #9889a7c4

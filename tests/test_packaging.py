@@ -35,10 +35,23 @@ def test_nbdev_pins():
     assert metadata.version('nbdev') == '2.4.14'
 
 def test_console_script_and_version():
+    "Published as construct-wsss (PyPI's `construct` is another project); the import package is `construct`."
     import construct
-    assert construct.__version__ == CFG['version'] == metadata.version('construct')
+    assert CFG['dist_name'] == 'construct-wsss'
+    assert construct.__version__ == CFG['version'] == metadata.version('construct-wsss')
+    assert 'construct' in (metadata.distribution('construct-wsss').read_text('top_level.txt') or 'construct').split()
     eps = [e for e in metadata.entry_points(group='console_scripts') if e.name == 'construct']
     assert eps and eps[0].value == 'construct.cli:main'
 
 def test_test_flags_declared():
     assert set(CFG['tst_flags'].split()) >= {'gpu', 'bcss', 'slow'}
+
+def test_runtime_does_not_pull_jupyterlab():
+    "JupyterLab is the `notebooks` extra, not a runtime requirement; the `parity` extra holds what the authors' code imports."
+    assert 'jupyterlab' not in _requirements('requirements')
+    assert 'jupyterlab' in _requirements('notebooks_requirements')
+    assert {'ttach', 'albumentations', 'icecream'} <= _requirements('parity_requirements')
+
+def test_license_file_matches_settings():
+    text = (ROOT / 'LICENSE').read_text()
+    assert CFG['license'] == 'apache2' and 'Apache License' in text and 'Version 2.0, January 2004' in text
