@@ -16,7 +16,7 @@ from torch import Tensor
 from .core import ConfigError
 
 # %% auto #0
-__all__ = ['RELEASED_ENV', 'RELEASED_FILES', 'released_code', 'random_nvlabs_mit', 'Check', 'ParityTable']
+__all__ = ['RELEASED_ENV', 'RELEASED_FILES', 'released_code', 'released_import', 'random_nvlabs_mit', 'Check', 'ParityTable']
 
 # %% ../nbs/33_parity.ipynb #2c02e6c5
 RELEASED_ENV = 'CONSTRUCT_RELEASED'          # where a clone of tom1209-netizen/ConStruct (commit 488cd6e) is
@@ -36,6 +36,16 @@ def released_code(path: str | Path | None = None) -> Path:
     from construct.encoders import conch_tokenize
     importlib.import_module('model.conch_adapter').tokenize = lambda tokenizer, texts: conch_tokenize(texts)
     return path
+
+def released_import(*names: str) -> list:
+    """The objects named by dotted paths (`'utils.crf.DenseCRF'`), imported by `importlib` — from the released code once
+    `released_code` has put it on the path. (Import statements in a cell would be run by the docs build too, which has no clone.)"""
+    out = []
+    for name in names:
+        module, _, attr = name.rpartition('.')
+        if not module: raise ValueError(f"released_import: expected a dotted path 'module.name', got {name!r}")
+        out.append(getattr(importlib.import_module(module), attr))
+    return out
 
 # %% ../nbs/33_parity.ipynb #c467a381
 def random_nvlabs_mit(shapes: Mapping[str, tuple[int, ...]], seed: int = 1) -> dict[str, Tensor]:
