@@ -315,11 +315,15 @@ class SegFormerTeacher(_Frozen):
         "Stays in evaluation mode — unless the model has stochastic depth (the released code's teacher), which follows `mode`."
         return nn.Module.train(self, mode and self.stochastic)
 
-    def forward(self, x: Tensor) -> FeaturePyramid:
-        "`[B, 3, H, W]` in [0, 1] → maps `[B, C_k, H/4, W/4]`, `[B, C_k, H/8, W/8]`, `[B, C_k, H/16, W/16]`, `[B, C_k, H/16, W/16]` (strides 4, 2, 2, 1)."
+    def forward(self, x: Tensor, stages: int = 4) -> FeaturePyramid:
+        """`[B, 3, H, W]` in [0, 1] → maps `[B, C_k, H/4, W/4]`, `[B, C_k, H/8, W/8]`, `[B, C_k, H/16, W/16]`, `[B, C_k, H/16, W/16]`
+        (strides 4, 2, 2, 1) — only the first `stages` of them: the later stages, which nothing would read, are not run."""
         check_images(x, 'SegFormerTeacher')
-        out = self.model(pixel_values=(x * self.scale + self.shift - self.mean) / self.std, output_hidden_states=True)
-        return FeaturePyramid(out.hidden_states)
+        if not 1 <= stages <= len(self.model.stages): raise ValueError(f"stages: must be in 1..{len(self.model.stages)}, got {stages}")
+        h, maps = (x * self.scale + self.shift - self.mean) / self.std, []
+        for stage in self.model.stages[:stages]:
+            h = stage(h); maps.append(h)
+        return FeaturePyramid(maps)
 
 # %% ../nbs/03_encoders.ipynb #1f574bba
 _MIT_BLOCK_NAMES = {'norm1': 'layernorm_before', 'norm2': 'layernorm_after', 'attn.q': 'attention.q_proj',

@@ -70,7 +70,10 @@ class ConStructLoss(nn.Module):
         if self.lambda_cls > 0:
             res.cls = classification_loss(out.logits, labels); total.append(self.lambda_cls * res.cls)
         if self.lambda_struct > 0:
-            with torch.no_grad(): res.teacher = self.teacher(images)
+            # only the stages L_struct reads; a drop-path teacher (`released.teacher_train_mode`) runs them all, as the
+            # released code does, so that it draws its random numbers in the same order
+            stages = len(self.teacher.channels) if self.teacher.stochastic else max(self.guidance_levels)
+            with torch.no_grad(): res.teacher = self.teacher(images, stages=stages)
             res.struct = structural_distillation_loss(out.adapted, res.teacher, self.guidance_levels)
             total.append(self.lambda_struct * res.struct)
         if self.lambda_sim > 0:
