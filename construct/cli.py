@@ -111,10 +111,34 @@ def _cmd_predict(a) -> int:
     print(s)
     return 0
 
+def _cmd_segment_slide(a) -> int:
+    from construct.checkpoint import find_checkpoint, load_checkpoint, load_model
+    from construct.config import InferConfig, from_dict
+    from construct.slides import SlideError, segment_slides
+    ckpt = find_checkpoint(a.checkpoint)
+    model = load_model(ckpt, device=a.device, weights=_weights(a))
+    _warn_random(from_dict(load_checkpoint(ckpt)['config']), a)
+    given = dict(mpp=a.mpp, target_mpp=a.target_mpp, tile=a.tile, overlap=a.overlap, batch_size=a.batch_size)
+    try:
+        results = segment_slides(a.slides, model, out_dir=a.out, infer=InferConfig(crf=not a.no_crf), keep_going=a.keep_going,
+                                 resume=a.resume, overwrite=a.overwrite, progress=not a.quiet,
+                                 **{k: v for k, v in given.items() if v is not None})
+    except SlideError as e:                      # with --keep-going: the slides that were done, then the failures
+        for r in getattr(e, 'results', []): print(r)
+        raise
+    for r in results: print(r)
+    return 0
+
 def _cmd_bench(a) -> int:
     from construct.bench import run_bench, write_bench
     from construct.core import markdown_table
-    df = run_bench(sizes=a.sizes, devices=a.devices, batch_size=a.batch_size, steps=a.steps, progress=not a.quiet)
+    if a.slides:
+        from construct.slides import bench_slides
+        df = bench_slides(sizes=a.slides, model='tiny', crf=(False, True), device=(a.devices or ['cpu'])[0])
+    elif a.crf:
+        from construct.bench import bench_crf
+        df = bench_crf(devices=a.devices, progress=not a.quiet)
+    else: df = run_bench(sizes=a.sizes, devices=a.devices, batch_size=a.batch_size, steps=a.steps, progress=not a.quiet)
     print(markdown_table(df))
     print(f"wrote {write_bench(df, a.out)}")
     return 0
@@ -163,33 +187,29 @@ def _config_args(p):
     p.add_argument('--config', metavar='YAML', help='a configuration file (replaces the preset)')
     p.add_argument('overrides', nargs='*', metavar='KEY=VALUE', help='section.key=value overrides, e.g. train.lr=1e-4 (see `construct config`)')
 
-def build_parser() -> argparse.ArgumentParser:
-    "The `construct` argument parser with every sub-command."
-    p = argparse.ArgumentParser(prog='construct', formatter_class=_Help,
-                                description='ConStruct: weakly supervised histopathology segmentation from image-level labels.')
-    p.add_argument('--version', action='version', version=f'construct-wsss {_version()}')   # the distribution's name: what to install
-    p.add_argument('--debug', action='store_true', help='show full tracebacks on errors')
-    sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND')
-    cmd = lambda name, help, func: sub.add_parser(name, help=help, description=help, formatter_class=_Help).set_defaults(func=func) or sub.choices[name]
-    quiet = dict(action='store_true', help='no progress bars or messages')
-    device = dict(default=None, help="'cpu', 'cuda' or 'cuda:N' (default: a GPU when there is one)")
-    weights = dict(metavar='PATH', help="the CONCH weights file, when it has moved since training (checked by its digest)")
+_QUIET = dict(action='store_true', help='no progress bars or messages')
+_DEVICE = dict(default=None, help="'cpu', 'cuda' or 'cuda:N' (default: a GPU when there is one)")
+_WEIGHTS = dict(metavar='PATH', help="the CONCH weights file, when it has moved since training (checked by its digest)")
 
+def _data_commands(cmd) -> None:
+    "The sub-commands synth, check-data, config; `cmd(name, help, func)` adds one."
     s = cmd('synth', 'write a synthetic data set in the BCSS-WSSS layout', _cmd_synth)
     s.add_argument('--out', required=True, help='the data root to create'); _data_args(s)
     s.add_argument('--overwrite', action='store_true', help='replace an existing non-empty root')
-    s.add_argument('--quiet', **quiet)
+    s.add_argument('--quiet', **_QUIET)
 
     c = cmd('check-data', 'validate a data root: which splits exist, what each enables, and every problem found', _cmd_check_data)
     c.add_argument('root', help='BCSS-WSSS-layout root (train/, and optionally valid|val/ and test/)')
     c.add_argument('--dataset', default='bcss-wsss', help='data set spec (class names, palette)')
     c.add_argument('--splits', nargs='+', default=['train', 'valid', 'test'], help='the splits to check (missing valid/test are reported, not errors)')
-    c.add_argument('--quiet', **quiet)
+    c.add_argument('--quiet', **_QUIET)
 
     g = cmd('config', 'print the resolved configuration (preset, file, overrides) as YAML', _cmd_config)
     _config_args(g)
     g.add_argument('--resume', metavar='RUN', help="print a run's own configuration (a run folder or checkpoint)")
 
+def _training_commands(cmd) -> None:
+    "The sub-command train; `cmd(name, help, func)` adds it."
     t = cmd('train', 'train ConStruct; writes a run folder (checkpoints, logs, test results)', _cmd_train)
     _config_args(t)
     t.add_argument('--data', help='data root (sets data.root)'); t.add_argument('--out', help='run folder (sets train.out_dir)')
@@ -198,8 +218,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument('--no-validate', action='store_true', help='skip the per-epoch validation (and best.pt)')
     t.add_argument('--no-test', action='store_true', help='skip the test evaluation at the end')
     t.add_argument('--max-steps', type=_at_least(1), default=None, help='stop after this many steps in total (the schedule still spans the run)')
-    t.add_argument('--device', **device); t.add_argument('--quiet', **quiet)
+    t.add_argument('--device', **_DEVICE); t.add_argument('--quiet', **_QUIET)
 
+def _model_commands(cmd) -> None:
+    "The sub-commands evaluate, predict, segment-slide (a trained checkpoint); `cmd(name, help, func)` adds one."
     e = cmd('evaluate', 'evaluate a checkpoint with TTA + CRF; writes results.json, results.md, qualitative.png', _cmd_evaluate)
     e.add_argument('--checkpoint', required=True, help='best.pt / last.pt, or a run folder (its last.pt)')
     e.add_argument('--data', help='data root (default: the one it was trained on)')
@@ -209,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument('--no-crf', action='store_true', help='skip the dense CRF')
     e.add_argument('--baseline', action='store_true', help='also score the label-gated uniform-CAM baseline, into results.md')
     e.add_argument('--batch-size', type=_at_least(1), default=10, help='tiles per forward pass')
-    e.add_argument('--student-weights', **weights); e.add_argument('--device', **device); e.add_argument('--quiet', **quiet)
+    e.add_argument('--student-weights', **_WEIGHTS); e.add_argument('--device', **_DEVICE); e.add_argument('--quiet', **_QUIET)
 
     r = cmd('predict', 'write palette PNG masks (and overlays) for a folder of tiles', _cmd_predict)
     r.add_argument('--checkpoint', required=True, help='best.pt / last.pt, or a run folder (its last.pt)')
@@ -219,12 +241,29 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument('--skip-bad', action='store_true', help='skip unreadable or too small images (listed at the end) instead of stopping')
     r.add_argument('--no-overlays', action='store_true', help='masks only, no overlay images')
     r.add_argument('--batch-size', type=_at_least(1), default=10, help='tiles per forward pass')
-    r.add_argument('--student-weights', **weights); r.add_argument('--device', **device); r.add_argument('--quiet', **quiet)
+    r.add_argument('--student-weights', **_WEIGHTS); r.add_argument('--device', **_DEVICE); r.add_argument('--quiet', **_QUIET)
 
+    w = cmd('segment-slide', 'segment whole slides (SVS, pyramidal TIFF / OME-TIFF, large PNG/JPEG): label TIFF, GeoJSON, thumbnail, summary', _cmd_segment_slide)
+    w.add_argument('slides', nargs='+', metavar='SLIDE', help='slide files, or folders of slides')
+    w.add_argument('--checkpoint', required=True, help='best.pt / last.pt, or a run folder (its last.pt)')
+    w.add_argument('--out', help="output folder, one sub-folder per slide (default: '<slide>.construct/' beside each slide)")
+    w.add_argument('--mpp', type=float, help="the slide's µm/px at full resolution, for files that do not record it (or record it wrongly)")
+    w.add_argument('--target-mpp', type=float, help="the µm/px the model works at (default: its data set's)")
+    w.add_argument('--tile', type=_at_least(32), help="tile side in px at the working resolution (default: the model's input size)")
+    w.add_argument('--overlap', type=float, default=0.25, help='fraction of a tile shared with each neighbour, in [0, 0.5]')
+    w.add_argument('--batch-size', type=_at_least(1), default=16, help='tiles per forward pass')
+    w.add_argument('--no-crf', action='store_true', help='skip the dense CRF on each tile')
+    w.add_argument('--resume', action='store_true', help='continue interrupted runs from their last checkpoint')
+    w.add_argument('--overwrite', action='store_true', help="replace a slide's earlier outputs")
+    w.add_argument('--keep-going', action='store_true', help='on a failing slide, go on with the others (failures listed at the end)')
+    w.add_argument('--student-weights', **_WEIGHTS); w.add_argument('--device', **_DEVICE); w.add_argument('--quiet', **_QUIET)
+
+def _tool_commands(cmd) -> None:
+    "The sub-commands demo, bench; `cmd(name, help, func)` adds one."
     d = cmd('demo', 'end to end on synthetic data, on CPU, in minutes', _cmd_demo)
     d.add_argument('--out', default='demo_out', help='output folder'); _data_args(d, 1500, 40, 60)
     d.add_argument('--overwrite', action='store_true', help='regenerate the data and replace earlier outputs')
-    d.add_argument('--quiet', **quiet)
+    d.add_argument('--quiet', **_QUIET)
     d.add_argument('overrides', nargs='*', metavar='KEY=VALUE', help='section.key=value overrides of the demo configuration')
 
     b = cmd('bench', 'training/inference throughput and peak memory; prints a table, writes JSON and Markdown', _cmd_bench)
@@ -232,7 +271,20 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument('--devices', nargs='+', default=None, help='default: cpu, and cuda when available')
     b.add_argument('--batch-size', type=_at_least(1), default=10, help='images per step (full size on CPU: 2)')
     b.add_argument('--steps', type=_at_least(1), default=3, help='timed steps per measurement')
-    b.add_argument('--out', default='bench.json', help='output file (and .md beside it)'); b.add_argument('--quiet', **quiet)
+    b.add_argument('--crf', action='store_true', help='instead: ms per tile of both dense-CRF implementations at 224², 512² and 1024² px, on each of --devices')
+    b.add_argument('--slides', nargs='+', type=_at_least(1024), metavar='SIDE',
+                   help='instead: whole-slide tiles/s, s per gigapixel and peak memory on synthetic slides of these sides (px), tiny model, with and without CRF, on the first of --devices')
+    b.add_argument('--out', default='bench.json', help='output file (and .md beside it)'); b.add_argument('--quiet', **_QUIET)
+
+def build_parser() -> argparse.ArgumentParser:
+    "The `construct` argument parser with every sub-command."
+    p = argparse.ArgumentParser(prog='construct', formatter_class=_Help,
+                                description='ConStruct: weakly supervised histopathology segmentation from image-level labels.')
+    p.add_argument('--version', action='version', version=f'construct-wsss {_version()}')   # the distribution's name: what to install
+    p.add_argument('--debug', action='store_true', help='show full tracebacks on errors')
+    sub = p.add_subparsers(dest='command', required=True, metavar='COMMAND')
+    cmd = lambda name, help, func: sub.add_parser(name, help=help, description=help, formatter_class=_Help).set_defaults(func=func) or sub.choices[name]
+    for add in (_data_commands, _training_commands, _model_commands, _tool_commands): add(cmd)
     return p
 
 # %% ../nbs/14_cli.ipynb #6ea8cd08
@@ -242,7 +294,8 @@ def _user_errors() -> tuple:
     from construct.loop import TrainingDiverged
     return (ConstructError, TrainingDiverged, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError, PermissionError)
 
-_API_TO_CLI = (('pass overwrite=True', 'pass --overwrite'), ('overwrite=True', '--overwrite'))
+_API_TO_CLI = (('pass overwrite=True', 'pass --overwrite'), ('overwrite=True', '--overwrite'), ('pass resume=True', 'pass --resume'),
+               ('pass mpp=', 'pass --mpp '), ('pass target_mpp=', 'pass --target-mpp'), ('use tile=', 'use --tile '))
 
 def error_message(command: str, e: BaseException) -> str:
     "`construct <command>: error: <first line>`, then the message's other lines (listings of keys or files) as they are."

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -145,9 +145,9 @@ def crf_image(images: Tensor, released_stats: tuple[Sequence[float], Sequence[fl
     return (back * 255).clamp(0, 255).to(torch.uint8).numpy()                    # float → uint8 truncates
 
 def _finish(images_u8: np.ndarray, probs: Tensor, cfg: InferConfig, pool: CRFPool) -> tuple[Tensor, Tensor]:
-    "Dense CRF (when `cfg.crf`, on `pool`) and argmax: (probabilities `[B, L, H, W]`, labels `[B, H, W]`), on the CPU."
+    "Dense CRF (when `cfg.crf`, on `pool`, on `probs`' device) and argmax: (probabilities `[B, L, H, W]`, labels `[B, H, W]`), returned on the CPU."
+    if cfg.crf: probs = pool.refine(images_u8, probs, cfg)    # with crf_backend 'auto': the torch port on a GPU, pydensecrf on the CPU
     probs = probs.float().cpu()
-    if cfg.crf: probs = torch.from_numpy(pool.refine(images_u8, probs.numpy(), cfg))
     return probs, probs.argmax(1)
 
 
@@ -170,12 +170,13 @@ def _segment(model: nn.Module, images: Tensor, cfg: InferConfig, labels: Tensor 
     return Segmentation(M.float().cpu(), probs, pred, y.float().cpu(), logits.cpu(), None if plain is None else cams[plain].float().cpu())
 
 def segment(model: nn.Module, images: Tensor, cfg: InferConfig | None = None, labels: Tensor | None = None,
-            workers: int | None = None) -> Segmentation:
+            workers: int | None = None, pool: CRFPool | None = None) -> Segmentation:
     """The inference protocol on a batch `images` `[B, 3, H, W]` in [0, 1] (any size; the model sees them at its input size).
     `cfg`: default `InferConfig()` (the paper's); `labels` `[B, C]`: the ground-truth image-level labels, needed when `cfg.labels == 'gt'` (ignored with 'pred').
-    `workers`: CRF processes (see `CRFPool`)."""
+    `workers`: CRF processes (see `CRFPool`) for this call; or `pool`, an open `CRFPool` to reuse across calls."""
     cfg = cfg if cfg is not None else InferConfig()
     _check_inputs(images, cfg, labels)
+    if pool is not None: return _segment(model, images, cfg, labels, pool)
     with CRFPool(workers, n_tiles=len(images)) as pool: return _segment(model, images, cfg, labels, pool)
 
 # %% ../nbs/11_inference.ipynb #5dcda619
@@ -204,11 +205,11 @@ class EvalResult:
 def _check_batch_size(batch_size) -> None:
     if not isinstance(batch_size, int) or batch_size < 1: raise ConfigError(f"batch_size: must be an integer >= 1, got {batch_size!r}")
 
-def _batches(items: Iterable[dict], batch_size: int) -> Iterator[list[dict]]:
-    "Lists of at most `batch_size` consecutive `items` (dicts with an `image` `[3, H, W]`) whose images have the same size."
+def _batches(items: Iterable[dict], batch_size: int, key: str = 'image') -> Iterator[list[dict]]:
+    "Lists of at most `batch_size` consecutive `items` (dicts with an array under `key`) whose arrays have the same shape."
     group = []
     for item in items:
-        if group and (len(group) == batch_size or item['image'].shape != group[0]['image'].shape):
+        if group and (len(group) == batch_size or item[key].shape != group[0][key].shape):
             yield group; group = []
         group.append(item)
     if group: yield group
@@ -266,83 +267,115 @@ def baseline_evaluate(dataset, cfg: InferConfig | None = None, batch_size: int =
     return _run(dataset, lambda x, y, pool: _baseline_segment(x, y, cfg, pool), spec, cfg, batch_size, progress, 'uniform-CAM baseline', workers)
 
 # %% ../nbs/11_inference.ipynb #bc12aa46
-MIN_TILE = 32   # smallest tile side (px) `predict_folder` accepts
+MIN_TILE = 32   # smallest image side (px) `predict_folder` accepts
 
 @dataclass
 class PredictSummary:
     "What `predict_folder` wrote."
     out_dir: Path
-    masks: list[Path]                # one palette PNG per tile, `<stem>.png`
+    masks: list[Path]                # one palette PNG per image, `<stem>.png`
     overlays: list[Path]             # `<stem>_overlay.png` (empty without overlays)
     pixel_fractions: np.ndarray      # `[C+1]` share of all predicted pixels per label, background last
     class_names: tuple[str, ...]
     seconds: float
+    skipped: list[str] = field(default_factory=list)   # with `skip_bad`: one message per file left out, naming it
 
     @property
     def n_images(self) -> int: return len(self.masks)
 
     def __str__(self):
         share = ', '.join(f'{n} {100 * f:.1f} %' for n, f in zip(self.class_names, self.pixel_fractions))
-        return (f"wrote {self.n_images} masks{f' and {len(self.overlays)} overlays' if self.overlays else ''} to {self.out_dir} "
-                f"in {self.seconds:.1f} s; predicted pixels: {share}")
+        s = (f"wrote {self.n_images} masks{f' and {len(self.overlays)} overlays' if self.overlays else ''} to {self.out_dir} "
+             f"in {self.seconds:.1f} s; predicted pixels: {share}")
+        return s + (f"\nskipped {len(self.skipped)} unusable file(s):" + listing(self.skipped) if self.skipped else '')
     __repr__ = __str__
 
-def _plan(in_dir: Path, out_dir: Path, overlays: bool, overwrite: bool) -> dict[Path, tuple[Path, Path | None]]:
-    "Input tiles → (mask path, overlay path); raises before anything is written."
+def _plan(in_dir: Path, out_dir: Path, overlays: bool, overwrite: bool, recursive: bool) -> dict[Path, tuple[Path, Path | None]]:
+    "Input images → (mask path, overlay path), sub-folders mirrored; raises before anything is written."
     if not in_dir.is_dir(): raise DataError(f"{in_dir}: input folder not found")
     if out_dir.exists() and not out_dir.is_dir(): raise NotADirectoryError(f"{out_dir}: exists and is not a folder")
     if out_dir.resolve() == in_dir.resolve(): raise DataError(f"{out_dir}: the output folder must differ from the input folder (masks would replace tiles)")
-    paths = list_images(in_dir)
-    if not paths: raise DataError(f"{in_dir}: no tiles ({', '.join(IMG_EXTS)})")
-    plan = {p: (out_dir/f'{p.stem}.png', out_dir/f'{p.stem}_overlay.png' if overlays else None) for p in paths}
+    paths = [p for p in list_images(in_dir, recursive) if not p.resolve().is_relative_to(out_dir.resolve())]   # not earlier outputs
+    if not paths: raise DataError(f"{in_dir}: no images ({', '.join(IMG_EXTS)}){'' if recursive else '; recursive=True also searches sub-folders'}")
+    def target(p: Path, suffix: str) -> Path: return out_dir/p.relative_to(in_dir).parent/f'{p.stem}{suffix}.png'
+    plan = {p: (target(p, ''), target(p, '_overlay') if overlays else None) for p in paths}
     owners = defaultdict(list)
     for p, targets in plan.items():
         for t in targets:
-            if t is not None: owners[t].append(p.name)
-    clashes = [f"{t.name} ← {', '.join(ps)}" for t, ps in owners.items() if len(ps) > 1]
-    if clashes: raise DataError(f"{in_dir}: tiles would write the same output file (same stem?):" + listing(clashes))
+            if t is not None: owners[t].append(str(p.relative_to(in_dir)))
+    clashes = [f"{t.relative_to(out_dir)} ← {', '.join(ps)}" for t, ps in owners.items() if len(ps) > 1]
+    if clashes: raise DataError(f"{in_dir}: images would write the same output file (same stem?):" + listing(clashes))
     existing = [t for t in owners if t.exists()]
     if existing and not overwrite:
         raise FileExistsError(f"{out_dir}: {len(existing)} output file(s) exist; nothing was written. Pass overwrite=True to replace them:" + listing(existing))
     return plan
 
-def _check_tiles(paths: Sequence[Path], progress: bool) -> None:
-    "Every tile readable (from its header) and at least `MIN_TILE` px on each side, else a `DataError` listing the others."
-    problems = []
-    for p in progress_bar(paths, desc='checking tiles', enabled=progress):
+def _check_tiles(paths: Sequence[Path], progress: bool, skip_bad: bool) -> dict[Path, str]:
+    """Every image readable (from its header) and at least `MIN_TILE` px on each side, else a `DataError` listing all
+    that are not; with `skip_bad` those are returned instead (path → message)."""
+    problems = {}
+    for p in progress_bar(paths, desc='checking images', enabled=progress):
         try: h, w = probe_image(p)
-        except DataError as e: problems.append(str(e)); continue
-        if min(h, w) < MIN_TILE: problems.append(f"{p}: tile is {w}×{h} px; tiles must be at least {MIN_TILE} px on each side")
-    if problems: raise DataError(f"{len(problems)} of {len(paths)} tile(s) unusable; nothing was written:" + listing(problems))
+        except DataError as e: problems[p] = str(e); continue
+        if min(h, w) < MIN_TILE: problems[p] = f"{p}: image is {w}×{h} px; images must be at least {MIN_TILE} px on each side"
+    if problems and not skip_bad:
+        raise DataError(f"{len(problems)} of {len(paths)} image(s) unusable; nothing was written:" + listing(problems.values()))
+    return problems
 
-def _read_tiles(paths: Iterable[Path]) -> Iterator[dict]:
-    "Per tile a dict of `path`, `tile` (`uint8 [H, W, 3]`) and `image` (`[3, H, W]` in [0, 1]): each tile read and decoded once, lazily."
+def _read_tiles(paths: Iterable[Path], skipped: list[str] | None) -> Iterator[dict]:
+    """Per image a dict of `path` and `tile` (`uint8 [H, W, 3]`), each read and decoded once, lazily; an image that fails to
+    decode raises, or with `skipped` (a list) is recorded there and left out."""
     for p in paths:
-        t = read_image(p)
-        yield dict(path=p, tile=t, image=to_tensor(t))
+        try: t = read_image(p)
+        except DataError as e:
+            if skipped is None: raise
+            skipped.append(str(e)); continue
+        yield dict(path=p, tile=t)
+
+def _image_probs(rgb: np.ndarray, tile_fn, batch_size: int) -> np.ndarray:
+    """Class probabilities `float32 [L, H, W]` of one image `uint8 [H, W, 3]` of any size ≥ `MIN_TILE` from `tile_fn`
+    (the model's protocol on `tile_fn.tile`-px tiles): a side shorter than the tile is enlarged (aspect kept) until it
+    fits, the image goes through `segment_array`, and the probabilities come back to the image's size."""
+    from construct.slides import segment_array      # imported here: construct.slides runs this module's `segment`
+    S, (H, W) = tile_fn.tile, rgb.shape[:2]
+    scale = max(1.0, S / min(H, W))
+    if scale == 1: return segment_array(rgb, tile_fn, batch_size=batch_size)
+    big = (round(H * scale), round(W * scale))
+    probs = segment_array(to_uint8(_resize(to_tensor(rgb)[None], big))[0], tile_fn, batch_size=batch_size)
+    return _resize(torch.from_numpy(probs)[None], (H, W))[0].numpy()
 
 def _save_png(path: Path, rgb: np.ndarray) -> Path:
     return atomic_write(path, lambda tmp: Image.fromarray(rgb).save(tmp, format='PNG'))
 
 def predict_folder(model: nn.Module, in_dir, out_dir, cfg: InferConfig | None = None, overlays: bool = True,
-                   overwrite: bool = False, batch_size: int = 10, progress: bool = True, workers: int | None = None) -> PredictSummary:
-    """Segment every tile of `in_dir` with predicted labels; write `<stem>.png` palette masks (and `<stem>_overlay.png`) to `out_dir`.
-    `cfg`: default `InferConfig()` (its `labels` is ignored: always 'pred'). Refuses to overwrite unless `overwrite=True`."""
+                   overwrite: bool = False, batch_size: int = 10, progress: bool = True, workers: int | None = None,
+                   recursive: bool = False, skip_bad: bool = False) -> PredictSummary:
+    """Segment every image of `in_dir` (`recursive`: and of its sub-folders) with predicted labels; write `<stem>.png`
+    palette masks (and `<stem>_overlay.png`) to `out_dir`, mirroring sub-folders. Images are never resized to the model's
+    input: see above. `cfg`: default `InferConfig()` (its `labels` is ignored: always 'pred'). Refuses to overwrite unless
+    `overwrite=True`; unusable images stop the run before anything is written, or with `skip_bad=True` are left out and
+    listed in the summary."""
+    from construct.slides import model_tile_fn      # imported here: construct.slides runs this module's `segment`
     cfg = replace(cfg if cfg is not None else InferConfig(), labels='pred')
     _check_batch_size(batch_size)
     in_dir, out_dir, spec = Path(in_dir), Path(out_dir), model.spec
-    plan = _plan(in_dir, out_dir, overlays, overwrite)
-    _check_tiles(list(plan), progress)
+    plan = _plan(in_dir, out_dir, overlays, overwrite, recursive)
+    bad = _check_tiles(list(plan), progress, skip_bad)
+    skipped, todo = list(bad.values()), [p for p in plan if p not in bad]
+    if not todo: raise DataError(f"{in_dir}: every image is unusable; nothing was written:" + listing(skipped))
     ensure_writable(out_dir)
     t0, counts = time.perf_counter(), np.zeros(spec.background + 1, np.int64)
     masks, ovls = [], []
-    with CRFPool(workers, n_tiles=len(plan)) as pool, progress_bar(total=len(plan), desc='predicting', enabled=progress) as bar:
-        for group in _batches(_read_tiles(plan), batch_size):
-            seg = _segment(model, _stack(group, 'image'), cfg, None, pool)
-            for it, pred in zip(group, seg.pred.numpy().astype(np.uint8)):
+    with model_tile_fn(model, cfg, workers) as tile_fn, progress_bar(total=len(todo), desc='predicting', enabled=progress) as bar:
+        for group in _batches(_read_tiles(todo, skipped if skip_bad else None), batch_size, key='tile'):
+            square = group[0]['tile'].shape[:2] == (tile_fn.tile, tile_fn.tile)
+            probs = tile_fn(np.stack([it['tile'] for it in group])) if square else [_image_probs(it['tile'], tile_fn, batch_size) for it in group]
+            for it, p in zip(group, probs):
+                pred = p.argmax(0).astype(np.uint8)
                 mask_path, ovl_path = plan[it['path']]
+                mask_path.parent.mkdir(parents=True, exist_ok=True)
                 masks.append(save_mask(mask_path, pred, spec))
                 if ovl_path is not None: ovls.append(_save_png(ovl_path, overlay(it['tile'], pred, spec)))
                 counts += np.bincount(pred.ravel(), minlength=spec.background + 1)
             bar.update(len(group))
-    return PredictSummary(out_dir, masks, ovls, counts / counts.sum(), spec.mask_names, time.perf_counter() - t0)
+    return PredictSummary(out_dir, masks, ovls, counts / counts.sum(), spec.mask_names, time.perf_counter() - t0, skipped)

@@ -165,3 +165,69 @@ def test_logs_are_not_flooded(data, tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     assert '\r' not in r.stderr and '|' not in r.stderr, r.stderr[-2000:]
     assert len(r.stderr.splitlines()) <= 8, r.stderr
+
+
+def test_images_keep_their_size_and_shape(trained, tmp_path):
+    """Item 6: an image larger than a tile goes through sliding windows at its own resolution (never squashed), other
+    sizes keep their aspect; palette and CMYK images are converted; --recursive; --skip-bad lists what it skipped."""
+    import numpy as np
+    from PIL import Image
+    from construct.data import read_mask
+    from construct.synthetic import make_tile
+    t = [make_tile(np.random.default_rng(i)).image for i in range(6)]
+    src = tmp_path / 'in'; (src / 'sub').mkdir(parents=True)
+    Image.fromarray(np.block([[[t[0]], [t[1]], [t[2]]], [[t[3]], [t[4]], [t[5]]]])).save(src / 'big.png')    # 448 × 672
+    Image.fromarray(t[0]).save(src / 'sub' / 'alone.png')
+    Image.fromarray(t[1][:, :150]).save(src / 'sub' / 'narrow.bmp')
+    Image.fromarray(t[2]).convert('CMYK').save(src / 'cmyk.jpg')
+    Image.fromarray(t[3]).convert('P').save(src / 'palette.png')
+    (src / 'broken.png').write_bytes(b'not a png')
+    args = ('predict', '--checkpoint', trained / 'run', '--input', src, '--out', tmp_path / 'm', '--no-overlays', '--quiet')
+    r = run(*args)
+    assert r.returncode == 2 and 'broken.png: unreadable or corrupt' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+    assert not (tmp_path / 'm').exists()
+    r = run(*args, '--recursive', '--skip-bad')
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert 'wrote 5 masks' in r.stdout and 'skipped 1 unusable file(s):' in r.stdout and 'broken.png' in r.stdout, r.stdout
+    m = tmp_path / 'm'
+    shapes = {p.relative_to(m).as_posix(): read_mask(p).shape for p in sorted(m.rglob('*.png'))}
+    assert shapes == {'big.png': (448, 672), 'cmyk.png': (224, 224), 'palette.png': (224, 224),
+                      'sub/alone.png': (224, 224), 'sub/narrow.png': (224, 150)}, shapes
+    # the big image's top-left 168 × 168 px are seen by one window only: the first tile itself, at its own resolution
+    assert (read_mask(m / 'big.png')[:168, :168] == read_mask(m / 'sub' / 'alone.png')[:168, :168]).all()
+
+
+def test_segment_slide_reads_every_format(trained, tmp_path):
+    """Issue 12: `construct segment-slide` on a pyramidal TIFF, an OME-TIFF, an Aperio-style SVS and a large PNG (which
+    records no µm/px: --mpp), one folder in one call; one-line errors for the faults a user meets."""
+    from PIL import Image
+    from construct.synthetic import SLIDE_FORMATS, write_synthetic_slide
+    slides = tmp_path / 'slides'
+    for i, (fmt, suffix) in enumerate(SLIDE_FORMATS.items()):
+        write_synthetic_slide(slides / f"{fmt.replace('.', '-')}{suffix}", size=(900, 700), mpp=None if fmt == 'png' else 0.25,
+                              fmt=fmt, seed=i)
+    r = run('segment-slide', slides, '--checkpoint', trained / 'run', '--out', tmp_path / 'out', '--mpp', '0.25', '--no-crf', '--quiet')
+    assert r.returncode == 0, r.stderr[-3000:]
+    readers = {p.name: json.loads((p / 'summary.json').read_text())['slide']['backend'] for p in (tmp_path / 'out').iterdir()}
+    print(readers)
+    assert sorted(readers) == ['ome-tiff', 'png', 'svs', 'tiff'], readers
+    for name in readers:
+        assert sorted(f.name for f in (tmp_path / 'out' / name).iterdir()) == ['annotations.geojson', 'labels.tif', 'summary.json', 'thumbnail.png']
+    again = run('segment-slide', slides / 'svs.svs', '--checkpoint', trained / 'run', '--out', tmp_path / 'out', '--no-crf', '--quiet')
+    assert again.returncode == 2 and '--overwrite' in again.stderr and 'Traceback' not in again.stderr, again.stderr
+
+    bad = tmp_path / 'bad'; bad.mkdir()
+    (bad / 'notes.svs').write_text('not a slide')
+    data = (slides / 'svs.svs').read_bytes(); (bad / 'cut.svs').write_bytes(data[:len(data) // 3])
+    write_synthetic_slide(bad / 'small.tif', size=(150, 120), mpp=0.25, seed=5)
+    Image.new('RGB', (1000, 800), 'white').save(bad / 'glass.png')
+    r = run('segment-slide', bad, '--checkpoint', trained / 'run', '--out', tmp_path / 'out2', '--mpp', '0.25', '--no-crf',
+            '--keep-going', '--quiet')
+    print(r.stderr)
+    assert r.returncode == 2 and '4 of 4 slide(s) failed' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+    for name, reason in (('notes.svs', 'no reader opens this file'), ('cut.svs', 'truncated'), ('small.tif', 'is smaller than one 224-px tile'),
+                         ('glass.png', 'no tissue found')):
+        line = next((l for l in r.stderr.splitlines() if name in l), '')
+        assert reason in line, (name, r.stderr)
+    r = run('segment-slide', tmp_path / 'nowhere.svs', '--checkpoint', trained / 'run', '--quiet')
+    assert r.returncode == 2 and r.stderr.strip().count('\n') == 0 and 'nowhere.svs: file not found' in r.stderr, r.stderr
