@@ -307,7 +307,7 @@ def save_config(cfg: Config, path) -> Path:
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     return atomic_write(path, lambda p: p.write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False)))
 
-# %% ../nbs/00_config.ipynb #33177527
+# %% ../nbs/00_config.ipynb #23663761
 def tiny_config(**overrides) -> Config:
     "The paper's configuration with the tiny encoder presets (fast tests, the CPU demo); `overrides`: dotted keys → Python values."
     return with_values(Config(), {'model.student': 'conch_tiny', 'model.teacher': 'mit_tiny', **overrides})
