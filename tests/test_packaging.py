@@ -9,7 +9,8 @@ CFG = CFG['DEFAULT']
 
 # import name -> distribution name, where they differ
 DIST = {'PIL': 'pillow', 'yaml': 'pyyaml', 'sklearn': 'scikit-learn', 'conch': 'conch-fork',
-        'pydensecrf': 'pydensecrf2', 'open_clip': 'open_clip_torch'}
+        'pydensecrf': 'pydensecrf2', 'open_clip': 'open_clip_torch', 'cv2': 'opencv-python-headless',
+        'openslide': 'openslide-python'}
 
 def _norm(name): return re.sub(r'[-_.]+', '-', name).lower()
 
