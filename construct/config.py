@@ -178,6 +178,7 @@ class TrainConfig(_Section):
     poly_power: float = _setting(1.0, _non_negative, '>= 0')
     seed: int = _setting(0, _non_negative, '>= 0')
     amp: bool = True                      # mixed precision on CUDA (bf16 where supported)
+    checkpoint_encodes: bool = False      # recompute the refiner's masked CONCH encodes in backward instead of keeping their activations: memory for time
     save_every: int | None = _setting(500, lambda v: v >= 1, '>= 1 (steps), or null')   # also write last.pt every this many steps
     out_dir: str = 'runs/construct'
 

@@ -206,13 +206,18 @@ class ConchStudent(_Frozen):
         "`[B, 3, H, W]` in [0, 1] → the CONCH-normalised tensor `encode_image(..., normalized=True)` takes."
         return (x - self.conch_mean) / self.conch_std
 
-    def encode_image(self, x: Tensor, grad: bool = False, normalized: bool = False) -> Tensor:
+    def encode_image(self, x: Tensor, grad: bool = False, normalized: bool = False, checkpoint: bool = False) -> Tensor:
         """`[B, 3, H, W]` in [0, 1] (already CONCH-normalised with `normalized=True`) → ℓ2-normalised contrastive
-        embeddings `[B, embed_dim]`; `grad=True` keeps the graph to `x`."""
+        embeddings `[B, embed_dim]`; `grad=True` keeps the graph to `x`, and with `checkpoint=True` only each
+        transformer block's input, recomputing the block in backward (timm's gradient checkpointing): memory for time."""
         check_images(x, 'ConchStudent.encode_image', self.patch_size)
         z = x if normalized else self.normalize(x)
-        if grad: return self.coca.encode_image(z, normalize=True, proj_contrast=True)
-        with torch.no_grad(): return self.coca.encode_image(z, normalize=True, proj_contrast=True)
+        if not grad:
+            with torch.no_grad(): return self.coca.encode_image(z, normalize=True, proj_contrast=True)
+        trunk = self.coca.visual.trunk
+        was, trunk.grad_checkpointing = trunk.grad_checkpointing, checkpoint
+        try: return self.coca.encode_image(z, normalize=True, proj_contrast=True)
+        finally: trunk.grad_checkpointing = was
 
     @torch.no_grad()
     def encode_text(self, texts: str | Sequence[str]) -> Tensor:

@@ -46,14 +46,15 @@ class ConStructLoss(nn.Module):
                  refiner: Refiner | None = None,              # for L_sim (needed when λ_sim > 0)
                  weights: tuple[float, float, float] = (LossConfig.lambda_cls, LossConfig.lambda_struct, LossConfig.lambda_sim),
                  guidance_levels: Sequence[int] = (3,),       # the levels K of L_struct, numbered 1..4
-                 sim_no_grad: bool = False):                  # the released code: L_sim trains nothing
+                 sim_no_grad: bool = False,                   # the released code: L_sim trains nothing
+                 checkpoint_encodes: bool = False):           # recompute the masked encodes in backward (activation checkpointing)
         super().__init__()
         self.lambda_cls, self.lambda_struct, self.lambda_sim = map(float, weights)
         if self.lambda_struct > 0 and teacher is None: raise ValueError("ConStructLoss: λ_struct > 0 needs a teacher")
         if self.lambda_sim > 0 and refiner is None: raise ValueError("ConStructLoss: λ_sim > 0 needs a refiner")
         self._encoder = (encoder,)        # a tuple: the model's module, used here but not registered (its weights are the model's)
         self.teacher, self.refiner = teacher, refiner
-        self.guidance_levels, self.sim_no_grad = tuple(guidance_levels), sim_no_grad
+        self.guidance_levels, self.sim_no_grad, self.checkpoint_encodes = tuple(guidance_levels), sim_no_grad, checkpoint_encodes
 
     @property
     def levels(self) -> tuple[int, ...]:
@@ -78,7 +79,7 @@ class ConStructLoss(nn.Module):
             total.append(self.lambda_struct * res.struct)
         if self.lambda_sim > 0:
             encoder = self._encoder[0]
-            encode = lambda z: encoder.encode_image(z, grad=not self.sim_no_grad, normalized=True)
+            encode = lambda z: encoder.encode_image(z, grad=not self.sim_no_grad, normalized=True, checkpoint=self.checkpoint_encodes)
             protos = out.prototypes.detach() if self.sim_no_grad else out.prototypes
             res.refiner = self.refiner(images, out.cams, labels, protos, encode, encoder.normalize)
             res.sim = res.refiner.loss; total.append(self.lambda_sim * res.sim)
@@ -113,7 +114,8 @@ def build_loss(cfg: Config, model: ConStruct,
         refiner = Refiner(model.student.embed_dim, lw.alpha, lw.temperature, lw.memory_size, batch_negatives=lw.fg_batch_negatives,
                           raw_cam=q.refiner_raw_cam) if lw.lambda_sim > 0 else None
     return ConStructLoss(model.student, teacher if lw.lambda_struct > 0 else None, refiner,
-                         (lw.lambda_cls, lw.lambda_struct, lw.lambda_sim), lw.guidance_levels, sim_no_grad=q.sim_no_grad)
+                         (lw.lambda_cls, lw.lambda_struct, lw.lambda_sim), lw.guidance_levels, sim_no_grad=q.sim_no_grad,
+                         checkpoint_encodes=cfg.train.checkpoint_encodes)
 
 # %% ../nbs/09a_loss.ipynb #102898ad
 def gradient_map(model: ConStruct, loss_fn: ConStructLoss, images: Tensor, labels: Tensor) -> dict[str, dict[str, bool]]:
