@@ -151,6 +151,7 @@ class ModelConfig(_Section):
     prototypes_per_class: int = _setting(1, lambda v: v >= 1, '>= 1')
     proj_ratio: float = _setting(0.5, _positive, '> 0')     # hidden width of φ_proj and AdaptiveLayer, as a fraction of the text dim
     tau_init: float = _setting(1 / 0.07, _positive, '> 0')  # initial CAM scale τ
+    proto_init: str = _setting('mlp', lambda v: v in ('mlp', 'residual'), "'mlp' or 'residual'")   # φ_proj: the paper's MLP, or identity + a zero-initialised MLP branch
     prompts: list[str] | None = None      # override the data set's class descriptions
     compat: bool = False                  # reproduce the authors' released code instead of the paper
 

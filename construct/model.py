@@ -50,6 +50,7 @@ class ConStruct(nn.Module):
                  proj_ratio: float = 0.5,                # hidden width of φ_proj and AdaptiveLayer, a fraction of D
                  tau_init: float = 1 / 0.07,
                  use_proj: bool = True,                  # False: no φ_proj (the released code)
+                 proj_residual: bool = False,            # φ_proj as identity + MLP branch (`model.proto_init='residual'`, beyond the paper)
                  img_size: int = 224,                    # the input size the model sees (inference resizes tiles to it)
                  quirks: ReleasedConfig | None = None):  # the released code's behaviours it follows (resolved); None: none
         super().__init__()
@@ -60,7 +61,7 @@ class ConStruct(nn.Module):
         self.register_buffer('text_embeddings', text_embeddings.detach().clone())
         self.adapters = AdapterPyramid(student.width, n_levels=4)
         self.head = PrototypeHead(text_embeddings, feat_dim=student.width, prototypes_per_class=prototypes_per_class,
-                                  proj_ratio=proj_ratio, tau_init=tau_init, use_proj=use_proj)
+                                  proj_ratio=proj_ratio, tau_init=tau_init, use_proj=use_proj, proj_residual=proj_residual)
 
     @property
     def class_names(self) -> tuple[str, ...]: return self.spec.classes
@@ -112,7 +113,7 @@ def build_model(cfg: Config,
             student = load_student(m.student, m.student_weights, m.img_size, pyramid_norm=(spec.mean, spec.std) if q.pyramid_dataset_norm else None)
         if text_embeddings is None: text_embeddings = student.encode_text(class_texts(cfg))
         return ConStruct(student, text_embeddings, spec, m.prototypes_per_class, m.proj_ratio, m.tau_init,
-                         use_proj=not q.no_proj, img_size=m.img_size, quirks=q)
+                         use_proj=not q.no_proj, proj_residual=m.proto_init == 'residual', img_size=m.img_size, quirks=q)
 
 # %% ../nbs/09_model.ipynb #869cfec3
 def parameter_report(model: ConStruct, teacher: nn.Module | None = None) -> pd.DataFrame:

@@ -60,7 +60,8 @@ class PrototypeHead(nn.Module):
                  proj_ratio: float = ModelConfig.proj_ratio,     # hidden width of φ_proj as a fraction of D
                  tau_init: float = ModelConfig.tau_init,         # initial CAM scale τ
                  use_proj: bool = True,                          # False: no φ_proj, P̃ = bank (the released code)
-                 init_noise: float = 0.05):                      # see `text_bank`
+                 init_noise: float = 0.05,                       # see `text_bank`
+                 proj_residual: bool = False):                   # φ_proj(x) = x + MLP(x), its last layer zero: P̃ starts at the text
         super().__init__()
         if prototypes_per_class is None:
             prototypes_per_class = text_embeddings.shape[1] if text_embeddings.ndim == 3 else ModelConfig.prototypes_per_class
@@ -70,12 +71,16 @@ class PrototypeHead(nn.Module):
         hidden = max(1, int(proj_ratio * self.dim))
         self.bank = nn.Parameter(bank)
         self.proj = prototype_mlp(self.dim, hidden, self.dim) if use_proj else None
+        self.proj_residual = proj_residual and use_proj
+        if self.proj_residual: nn.init.zeros_(self.proj.fc2.weight)
         self.adaptive = prototype_mlp(self.dim, hidden, feat_dim)
         self.tau = nn.Parameter(torch.tensor(float(tau_init)))
 
     def prototypes(self) -> Tensor:
-        "P̃ `[C·k, D]`: Norm(φ_proj(bank)), or the bank itself without φ_proj."
-        return F.normalize(self.proj(self.bank), dim=-1) if self.proj is not None else self.bank
+        "P̃ `[C·k, D]`: Norm(φ_proj(bank)) — Norm(bank + MLP(bank)) with `proj_residual` —, or the bank itself without φ_proj."
+        if self.proj is None: return self.bank
+        z = self.proj(self.bank)
+        return F.normalize(self.bank + z if self.proj_residual else z, dim=-1)
 
     def forward(self, features: Tensor) -> PrototypeOutput:
         "CAMs and logits for the adapted student map R₄ `[B, C_s, h, w]`."

@@ -26,11 +26,11 @@ from .loop import (JsonLog, LossPlot, Progress, Scores, StepResult, StopOnNonFin
                             TrainingInterrupted, Validation, run_loop)
 from .loss import ConStructLoss, build_loss
 from .metrics import SegMetrics, seg_metrics
-from .model import ConStruct, build_model
+from .model import CAM_LEVEL, ConStruct, build_model
 
 # %% auto #0
 __all__ = ['RESUME_FREE', 'ConStructTask', 'model_from_checkpoint', 'SplitScores', 'evaluate_split', 'FitResult',
-           'weights_report', 'random_weights_warning', 'fit']
+           'weights_report', 'random_weights_warning', 'unreachable_losses', 'fit']
 
 # %% ../nbs/10_train.ipynb #e5988792
 class ConStructTask(Task):
@@ -160,6 +160,15 @@ def random_weights_warning(cfg: Config, roles: Sequence[str] = ('student', 'teac
     return (f"WARNING: {' and '.join(random)} {'has' if len(random) == 1 else 'have'} RANDOM weights: the results say nothing "
             f"about real data (give model.student_weights / model.teacher_weights, see the README)")
 
+def unreachable_losses(cfg: Config) -> list[str]:
+    """One plain line per weighted loss that, with `cfg`, can change no prediction: L_struct when none of its guidance
+    levels is the level the CAMs read (`CAM_LEVEL`) — it then trains only adapters whose output nothing downstream reads."""
+    lw = cfg.loss
+    if lw.lambda_struct == 0 or CAM_LEVEL in lw.guidance_levels: return []
+    ks = ', '.join(map(str, lw.guidance_levels))
+    return [f"note: L_struct (guidance level {ks}) trains only adapter {ks}, which no prediction reads (the CAMs read level "
+            f"{CAM_LEVEL}): with this configuration it cannot change a prediction (see 31_reproduce_table3)"]
+
 def _say(info: DistInfo, msg: str) -> None:
     if info.is_main: print(msg, file=sys.stderr, flush=True)
 
@@ -203,6 +212,7 @@ def fit(cfg: Config,
         model = build_model(cfg)
         task = ConStructTask(model, build_loss(cfg, model))
         if (warning := random_weights_warning(cfg, list(task.frozen()))) is not None: _say(info, warning)
+        for line in unreachable_losses(cfg): _say(info, line)
         frozen = {name: weights_digest(m) for name, m in task.frozen().items()}
         if ck is not None:
             for name, m in task.frozen().items(): check_frozen(m, name, ck, ck['path'])
