@@ -24,7 +24,7 @@ from .distributed import resolve_device
 from .loop import Optim, StepOutput, make_optim, train_step
 from .loss import build_loss
 from .model import build_model
-from .train import ConStructTask, _amp_dtype
+from .train import ConStructTask, amp_dtype
 
 # %% auto #0
 __all__ = ['COMPONENTS', 'MARKER', 'StepClock', 'StepSetup', 'example_batch', 'setup_step', 'run_step', 'instrumented',
@@ -106,7 +106,7 @@ def setup_step(cfg: Config, batch_size: int = 2, labels_per_image: int = 2, devi
     model = build_model(cfg)
     task = ConStructTask(model, build_loss(cfg, model))
     task.to(dev); task.train()
-    optim = make_optim(task.parameters(), cfg.train, total=10_000, amp=_amp_dtype(cfg, dev))
+    optim = make_optim(task.parameters(), cfg.train, total=10_000, amp=amp_dtype(cfg, dev))
     return StepSetup(task, optim, example_batch(cfg, batch_size, labels_per_image, dev), dev)
 
 def run_step(s: StepSetup) -> StepOutput:

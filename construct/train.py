@@ -30,7 +30,7 @@ from .model import CAM_LEVEL, ConStruct, build_model
 
 # %% auto #0
 __all__ = ['RESUME_FREE', 'ConStructTask', 'model_from_checkpoint', 'SplitScores', 'evaluate_split', 'FitResult',
-           'weights_report', 'random_weights_warning', 'unreachable_losses', 'fit']
+           'weights_report', 'random_weights_warning', 'unreachable_losses', 'fit', 'amp_dtype']
 
 # %% ../nbs/10_train.ipynb #e5988792
 class ConStructTask(Task):
@@ -217,7 +217,7 @@ def fit(cfg: Config,
         if ck is not None:
             for name, m in task.frozen().items(): check_frozen(m, name, ck, ck['path'])
         if info.enabled: globalise_batchnorm(model)
-        amp = _amp_dtype(cfg, dev)
+        amp = amp_dtype(cfg, dev)
         hooks = [*([Validation(lambda: _val_scores(model, valid, cfg, info, dev, progress))] if valid is not None else []),
                  JsonLog(out/'metrics.jsonl'), StopOnNonFinite(), Progress(progress), LossPlot(out/'metrics.jsonl', out/'loss_curve.png')]
         loop = run_loop(task, train, tc, out, hooks, info=info, device=dev, amp=amp, resume=ck,
@@ -246,7 +246,7 @@ def _val_scores(model: ConStruct, ds: EvalTiles, cfg: Config, info: DistInfo, de
     return Scores({'val_miou': m.miou if math.isfinite(m.miou) else None, 'val_mdice': m.mdice if math.isfinite(m.mdice) else None},
                   m.miou, dict(m.to_dict(ds.spec.mask_names), n_images=sc.n_images))
 
-def _amp_dtype(cfg: Config, device: torch.device) -> torch.dtype | None:
+def amp_dtype(cfg: Config, device: torch.device) -> torch.dtype | None:
     "bf16 on CUDA where supported, else (or with `released.fp16`) fp16; None (full precision) on CPU or with `train.amp` off."
     if not cfg.train.amp or device.type != 'cuda': return None
     return torch.bfloat16 if torch.cuda.is_bf16_supported() and not cfg.quirks.fp16 else torch.float16
