@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_bench.ipynb #2e8f7cd8
 from __future__ import annotations
-import json, os, resource, time
+import json, os, time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, asdict, replace
 from multiprocessing import get_context
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .core import atomic_write, markdown_table
+from .core import atomic_write, markdown_table, peak_rss_mb
 
 SIZES = {'tiny': ('conch_tiny', 'mit_tiny'), 'full': ('conch_vit_b16', 'mit_b1')}
 
@@ -83,7 +83,7 @@ def bench_one(size: str = 'tiny', device: str = 'cpu', batch_size: int = 10, ste
         t_crf[backend] = _timed(lambda: segment(model, x, on, labels=y, workers=1), 1, sync)
         t_crf_only[backend] = _timed(lambda: crf_refine_batch(img, p, on, workers=1), 1, sync)   # the torch port on `dev`
     if dev.type == 'cuda': mem, kind = torch.cuda.max_memory_allocated() / 2**20, 'cuda allocated'
-    else: mem, kind = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'cpu rss'
+    else: mem, kind = peak_rss_mb(), 'cpu rss'           # VmHWM: a spawned child's own peak (ru_maxrss survives exec)
     return BenchResult(size, device, batch_size, batch_size / t_train, batch_size / t_inf,
                        batch_size / t_crf['pydensecrf'], batch_size / t_crf['torch'],
                        1000 * t_crf_only['pydensecrf'] / batch_size, 1000 * t_crf_only['torch'] / batch_size, round(mem, 1), kind)

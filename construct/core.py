@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #bb2fbd89
 from __future__ import annotations
-import errno, os, sys
+import errno, os, resource, sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +13,7 @@ from typing import Any
 # %% auto #0
 __all__ = ['ConstructError', 'ConfigError', 'DataError', 'CheckpointError', 'OutputError', 'listing', 'mismatch_error',
            'check_state_dict', 'atomic_write', 'ensure_writable', 'flatten_dict', 'markdown_table', 'read_torch_file',
-           'seeded', 'interactive_output', 'progress_bar', 'require_cuda']
+           'seeded', 'interactive_output', 'progress_bar', 'require_cuda', 'proc_status_mb', 'peak_rss_mb']
 
 # %% ../nbs/00_core.ipynb #854be3ca
 class ConstructError(ValueError):
@@ -150,3 +150,18 @@ def require_cuda(what: str = 'this check') -> None:
     import torch
     if not torch.cuda.is_available():
         raise RuntimeError(f"{what} needs a CUDA GPU, and none is available here (run it on a GPU machine, or without --flags gpu)")
+
+# %% ../nbs/00_core.ipynb #7ac185dd
+def proc_status_mb(key: str) -> float | None:
+    "A memory figure of this process from /proc/self/status (`'VmHWM'`: peak, `'VmRSS'`: now), in MB; None where there is no /proc."
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith(f'{key}:'): return int(line.split()[1]) / 1024
+    except OSError: pass
+    return None
+
+def peak_rss_mb() -> float:
+    "This process's peak resident memory in MB (`VmHWM`; else `getrusage`'s `ru_maxrss`, which survives `exec`)."
+    peak = proc_status_mb('VmHWM')
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2 ** 20 if sys.platform == 'darwin' else 1024)

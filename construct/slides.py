@@ -4,7 +4,7 @@
 
 # %% ../nbs/17_slides.ipynb #62a73d48
 from __future__ import annotations
-import json, logging, math, os, re, resource, shutil, sys, tempfile, time
+import json, logging, math, os, re, shutil, tempfile, time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -15,7 +15,8 @@ from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
 from .config import BCSS_WSSS, DatasetSpec, InferConfig
-from .core import ConfigError, ConstructError, DataError, atomic_write, ensure_writable, flatten_dict, listing, progress_bar
+from .core import (ConfigError, ConstructError, DataError, atomic_write, ensure_writable, flatten_dict, listing, peak_rss_mb,
+                            proc_status_mb, progress_bar)
 from .data import colorize
 from .synthetic import glass, make_tile, pyramid_levels, tiff_colormap, write_tiff_pyramid
 
@@ -852,7 +853,7 @@ class SlideResult:
     tiles_run: int                       # tiles run by this call (fewer after a resume)
     seconds: float                       # this call, end to end
     tiles_per_s: float                   # tiles_run / seconds spent in the tile loop
-    peak_rss_mb: float                   # the process's peak resident memory so far (see `_peak_rss_mb`)
+    peak_rss_mb: float                   # the process's peak resident memory so far (`construct.core.peak_rss_mb`)
 
     @property
     def paths(self) -> list[Path]: return [self.labels_tiff, self.geojson, self.thumbnail, self.summary]
@@ -878,20 +879,6 @@ class _Outputs:
     @property
     def finals(self) -> list[Path]: return [self.labels, self.geojson, self.thumbnail, self.summary]
 
-def _proc_status_mb(key: str) -> float | None:
-    "A memory figure of this process from /proc/self/status (`'VmHWM'`, `'VmRSS'`), in MB; None where there is no /proc."
-    try:
-        with open('/proc/self/status') as f:
-            for line in f:
-                if line.startswith(f'{key}:'): return int(line.split()[1]) / 1024
-    except OSError: pass
-    return None
-
-def _peak_rss_mb() -> float:
-    """This process's peak resident memory (MB): `VmHWM`, which starts afresh at `exec`; else `getrusage`'s `ru_maxrss`
-    (which Linux carries across `exec`, so a spawned child would report its parent's peak)."""
-    peak = _proc_status_mb('VmHWM')
-    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2 ** 20 if sys.platform == 'darwin' else 1024)
 
 # %% ../nbs/17_slides.ipynb #e1a00d4a
 class _WorkState:
@@ -1071,7 +1058,7 @@ def _write_outputs(out, reader, res, grid, tissue, work, state, cfg, spec, model
     atomic_write(out.thumbnail, lambda tmp: Image.fromarray(overview).save(tmp, format='PNG'))
     result = SlideResult(Path(reader.path), out.out_dir, out.labels, out.geojson, out.thumbnail, out.summary, reader.backend,
                          res, areas, percents, len(grid), n_tissue, tiles_run, time.perf_counter() - t_start,
-                         tiles_run / max(loop_s, 1e-9), _peak_rss_mb())
+                         tiles_run / max(loop_s, 1e-9), peak_rss_mb())
     summary = dict(slide=reader.info(), spec=spec.name, classes=list(spec.mask_names),
                    area_mm2=areas, percent_of_tissue=percents,
                    tissue_mm2=round(sum(areas[n] for n in spec.classes), 6),
@@ -1244,7 +1231,7 @@ def _bench_child(kw: dict) -> dict:
         from construct.model import build_model
         tile_fn = closer = ModelTileFn(build_model(tiny_config()).to(device), InferConfig(crf=crf))
     else: tile_fn = palette_tile_fn()
-    base = _proc_status_mb('VmRSS')
+    base = proc_status_mb('VmRSS')
     try: res = segment_slide(kw['slide'], tile_fn, out_dir=kw['out'], overwrite=True, progress=False, batch_size=kw['batch_size'],
                              **kw['settings'])
     finally:
@@ -1257,7 +1244,7 @@ def _bench_child(kw: dict) -> dict:
     return dict(model=kw['model'], size=kw['size'], device=device, crf=crf if kw['model'] == 'tiny' else None,
                 batch_size=kw['batch_size'], tiles_grid=res.tiles_total, tiles_tissue=res.tiles_tissue,
                 tiles_per_s=round(res.tiles_per_s, 2), seconds=round(res.seconds, 2), s_per_gigapixel=round(res.seconds / (W * H / 1e9), 1),
-                peak_rss_mb=round(_peak_rss_mb(), 1), rss_before_mb=None if base is None else round(base, 1), gpu_peak_mb=gpu)
+                peak_rss_mb=round(peak_rss_mb(), 1), rss_before_mb=None if base is None else round(base, 1), gpu_peak_mb=gpu)
 
 def bench_slides(sizes: Sequence[int] = (1024,), model: str = 'tiny', crf: Sequence[bool] = (False, True), device: str = 'cpu',
                  batch_size: int = 8, workdir: str | Path | None = None, fresh_process: bool = True, **settings):
