@@ -93,7 +93,7 @@ def checkpoint_differences(a, b) -> list[str]:
     return out + (['history'] if timeless(A['history']) != timeless(B['history']) else [])
 
 # %% ../nbs/10a_checkpoint.ipynb #b3cade8e
-RUN_FILES = ('config.yaml', 'last.pt', 'best.pt', 'metrics.jsonl', 'loss_curve.png', 'results.json')
+RUN_FILES = ('config.yaml', 'last.pt', 'best.pt', 'metrics.jsonl', 'loss_curve.png', 'results.json', 'test_tiles.npy')
 LOCK = '.lock'
 
 def existing_run_files(out_dir) -> list[str]:
@@ -152,6 +152,7 @@ def find_checkpoint(path) -> Path:
 # %% ../nbs/10a_checkpoint.ipynb #0f53dae6
 BUILDERS: dict[str, str | Callable] = {   # checkpoint kind → what rebuilds its model, `f(ck, path, weights)` ('module:function')
     'construct': 'construct.train:model_from_checkpoint',
+    'stage2': 'construct.stage2:segmenter_from_checkpoint',
 }
 
 def check_frozen(module: nn.Module, name: str, ck: dict, where, hint: str = '') -> None:

@@ -51,13 +51,29 @@ def _cmd_config(a) -> int:
     print(yaml.safe_dump(_load_cfg(a).to_dict(), sort_keys=False), end='')
     return 0
 
-def _cmd_train(a) -> int:
+def _cmd_train(a, stage: int = 1) -> int:
+    from construct.config import with_values
     from construct.train import fit
     cfg = _load_cfg(a)
+    if getattr(a, 'pseudo_masks', None): cfg = with_values(cfg, {'stage2.pseudo_masks': a.pseudo_masks})
     r = fit(cfg, resume=a.resume, progress=not a.quiet, validate=not a.no_validate, test=not a.no_test,
-            overwrite=a.overwrite, device=a.device, max_steps=a.max_steps)
+            overwrite=a.overwrite, device=a.device, max_steps=a.max_steps, stage=stage)
     print(f"run folder {r.out_dir}: {r.step} steps; best validation mIoU {'n/a' if r.best_miou is None else f'{100 * r.best_miou:.2f} %'}")
     if r.test_metrics is not None: print(f"test mIoU {100 * r.test_metrics.miou:.2f} %, mDice {100 * r.test_metrics.mdice:.2f} %")
+    return 0
+
+def _cmd_pseudo_masks(a) -> int:
+    from construct.checkpoint import find_checkpoint, load_checkpoint, load_model
+    from construct.config import from_dict
+    from construct.core import DataError
+    from construct.stage2 import LEAK, write_pseudo_masks
+    if a.split != 'train': raise DataError(LEAK.format(split=a.split))     # before minutes of loading
+    ckpt = find_checkpoint(a.checkpoint)
+    cfg = from_dict(load_checkpoint(ckpt)['config'])
+    model = load_model(ckpt, device=a.device, weights=_weights(a))
+    _warn_random(cfg, a, ckpt)
+    print(write_pseudo_masks(model, a.data or cfg.data.root, a.out, split=a.split, cfg=cfg.infer, batch_size=a.batch_size,
+                             overwrite=a.overwrite, progress=not a.quiet, source=str(ckpt)))
     return 0
 
 def _weights(a) -> dict:
@@ -68,9 +84,11 @@ def _student_weights(cfg, a) -> dict:
     from construct.train import weights_report
     return {'student': str(Path(a.student_weights).resolve())} if a.student_weights else weights_report(cfg, ('student',))
 
-def _warn_random(cfg, a) -> None:
-    "One line on standard error when the model's student has random weights."
+def _warn_random(cfg, a, ckpt) -> None:
+    "One line on standard error when a stage-1 model's student has random weights (a stage-2 checkpoint holds all its weights)."
+    from construct.checkpoint import load_checkpoint
     from construct.train import random_weights_warning
+    if load_checkpoint(ckpt)['kind'] != 'construct': return
     if not a.student_weights and (w := random_weights_warning(cfg, ('student',))) is not None: print(w, file=sys.stderr)
 
 def _cmd_evaluate(a) -> int:
@@ -89,7 +107,7 @@ def _cmd_evaluate(a) -> int:
     ensure_writable(out)
     cfg = from_dict(load_checkpoint(ckpt)['config'])
     model = load_model(ckpt, device=a.device, weights=_weights(a))
-    _warn_random(cfg, a)
+    _warn_random(cfg, a, ckpt)
     infer = replace(cfg.infer, labels=a.labels, crf=not a.no_crf)
     ds = EvalTiles(a.data or cfg.data.root, a.split, model.spec)
     res = evaluate(model, ds, infer, batch_size=a.batch_size, progress=not a.quiet)
@@ -105,7 +123,7 @@ def _cmd_predict(a) -> int:
     from construct.inference import predict_folder
     ckpt = find_checkpoint(a.checkpoint)
     model = load_model(ckpt, device=a.device, weights=_weights(a))
-    _warn_random(from_dict(load_checkpoint(ckpt)['config']), a)
+    _warn_random(from_dict(load_checkpoint(ckpt)['config']), a, ckpt)
     s = predict_folder(model, a.input, a.out, overlays=not a.no_overlays, overwrite=a.overwrite, batch_size=a.batch_size,
                        progress=not a.quiet, recursive=a.recursive, skip_bad=a.skip_bad)
     print(s)
@@ -117,7 +135,7 @@ def _cmd_segment_slide(a) -> int:
     from construct.slides import SlideError, segment_slides
     ckpt = find_checkpoint(a.checkpoint)
     model = load_model(ckpt, device=a.device, weights=_weights(a))
-    _warn_random(from_dict(load_checkpoint(ckpt)['config']), a)
+    _warn_random(from_dict(load_checkpoint(ckpt)['config']), a, ckpt)
     given = dict(mpp=a.mpp, target_mpp=a.target_mpp, tile=a.tile, overlap=a.overlap, batch_size=a.batch_size)
     try:
         results = segment_slides(a.slides, model, out_dir=a.out, infer=InferConfig(crf=not a.no_crf), keep_going=a.keep_going,
@@ -127,6 +145,18 @@ def _cmd_segment_slide(a) -> int:
         for r in getattr(e, 'results', []): print(r)
         raise
     for r in results: print(r)
+    return 0
+
+def _cmd_ablate(a) -> int:
+    from construct.ablation import arm, run_ablation
+    from construct.core import ConfigError
+    arms = [arm(n) for n in (a.arms or ([] if a.arm else ['base', 'no_distillation']))] + [arm(n, *kv) for n, *kv in a.arm or []]
+    if a.reference and a.reference not in (names := [x.name for x in arms]):
+        raise ConfigError(f"--reference {a.reference}: not one of the arms ({', '.join(names)})")
+    abl = run_ablation(_load_cfg(a), arms, a.seeds, a.out, device=a.device, progress=not a.quiet)
+    files = abl.save(a.out, a.reference, n_boot=a.n_boot, n_perm=a.n_perm)
+    print(files[2].read_text(), end='')
+    print(f"wrote {', '.join(f.name for f in files)} in {a.out}")
     return 0
 
 def _cmd_bench(a) -> int:
@@ -147,8 +177,12 @@ def _cmd_bench(a) -> int:
 def _cmd_demo(a) -> int:
     from construct.demo import run_demo
     demo = run_demo(a.out, n_train=a.n_train, n_valid=a.n_valid, n_test=a.n_test, seed=a.seed, overrides=a.overrides,
-                    overwrite=a.overwrite, progress=not a.quiet)
-    print(demo.result); print(demo.baseline); print(demo)
+                    overwrite=a.overwrite, progress=not a.quiet, stage2=a.stage2)
+    print(demo.result); print(demo.baseline)
+    if demo.stages is not None:
+        from construct.core import markdown_table
+        print(markdown_table(demo.stages))
+    print(demo)
     print(f"outputs in {demo.out}")
     return 0
 
@@ -208,9 +242,8 @@ def _data_commands(cmd) -> None:
     _config_args(g)
     g.add_argument('--resume', metavar='RUN', help="print a run's own configuration (a run folder or checkpoint)")
 
-def _training_commands(cmd) -> None:
-    "The sub-command train; `cmd(name, help, func)` adds it."
-    t = cmd('train', 'train ConStruct; writes a run folder (checkpoints, logs, test results)', _cmd_train)
+def _train_args(t) -> None:
+    "The arguments of train and train-stage2."
     _config_args(t)
     t.add_argument('--data', help='data root (sets data.root)'); t.add_argument('--out', help='run folder (sets train.out_dir)')
     t.add_argument('--resume', metavar='RUN', help="continue a run (its folder, or a checkpoint in it) with its own configuration")
@@ -219,6 +252,24 @@ def _training_commands(cmd) -> None:
     t.add_argument('--no-test', action='store_true', help='skip the test evaluation at the end')
     t.add_argument('--max-steps', type=_at_least(1), default=None, help='stop after this many steps in total (the schedule still spans the run)')
     t.add_argument('--device', **_DEVICE); t.add_argument('--quiet', **_QUIET)
+
+def _training_commands(cmd) -> None:
+    "The sub-commands train, pseudo-masks, train-stage2; `cmd(name, help, func)` adds one."
+    _train_args(cmd('train', 'train ConStruct; writes a run folder (checkpoints, logs, test results)', _cmd_train))
+
+    p = cmd('pseudo-masks', "stage 2: a trained model's pseudo-masks (palette PNGs) and confidences for the training split", _cmd_pseudo_masks)
+    p.add_argument('--checkpoint', required=True, help='best.pt / last.pt of a stage-1 run, or its run folder (its last.pt)')
+    p.add_argument('--split', default='train', help='only train: the other splits would leak their ground-truth masks into training')
+    p.add_argument('--data', help='data root (default: the one the model was trained on)')
+    p.add_argument('--out', required=True, help='output folder: masks/, confidence/, pseudo_masks.json')
+    p.add_argument('--overwrite', action='store_true', help='replace pseudo-masks already in --out')
+    p.add_argument('--batch-size', type=_at_least(1), default=10, help='tiles per forward pass')
+    p.add_argument('--student-weights', **_WEIGHTS); p.add_argument('--device', **_DEVICE); p.add_argument('--quiet', **_QUIET)
+
+    s = cmd('train-stage2', 'stage 2: train a one-pass segmenter (stage2.arch, stage2.backbone) on pseudo-masks; a run folder like train\'s',
+            lambda a: _cmd_train(a, stage=2))
+    _train_args(s)
+    s.add_argument('--pseudo-masks', metavar='DIR', help='the folder construct pseudo-masks wrote (sets stage2.pseudo_masks)')
 
 def _model_commands(cmd) -> None:
     "The sub-commands evaluate, predict, segment-slide (a trained checkpoint); `cmd(name, help, func)` adds one."
@@ -259,10 +310,27 @@ def _model_commands(cmd) -> None:
     w.add_argument('--student-weights', **_WEIGHTS); w.add_argument('--device', **_DEVICE); w.add_argument('--quiet', **_QUIET)
 
 def _tool_commands(cmd) -> None:
-    "The sub-commands demo, bench; `cmd(name, help, func)` adds one."
+    "The sub-commands ablate, demo, bench; `cmd(name, help, func)` adds one."
+    from construct.config import VARIANTS
+    x = cmd('ablate', 'train arms × seeds on the same data; per-arm mean ± sd, paired differences with bootstrap intervals and '
+                      'permutation p-values; writes ablation.md/.png/.csv', _cmd_ablate)
+    _config_args(x)
+    x.add_argument('--data', help='data root (sets data.root); it needs a test/ split')
+    x.add_argument('--out', default='runs/ablation', help='the ablation folder: <arm>/seed<s>/ run folders (finished ones are reused) and the report')
+    x.add_argument('--arms', nargs='+', metavar='NAME', choices=list(VARIANTS),
+                   help=f"preset arms (`construct.config.VARIANTS`): {', '.join(VARIANTS)} (default without --arm: base no_distillation)")
+    x.add_argument('--arm', nargs='+', action='append', metavar='NAME KEY=VALUE',
+                   help='a custom arm: its name, then its section.key=value changes; repeat for more (put config overrides before it)')
+    x.add_argument('--seeds', type=_at_least(1), default=3, help='seeds per arm, counting from train.seed')
+    x.add_argument('--reference', metavar='NAME', help='the arm the others are compared with (default: the first)')
+    x.add_argument('--n-boot', type=_at_least(100), default=2000, help='bootstrap replicates of each interval')
+    x.add_argument('--n-perm', type=_at_least(100), default=2000, help='permutations of each p-value')
+    x.add_argument('--device', **_DEVICE); x.add_argument('--quiet', **_QUIET)
+
     d = cmd('demo', 'end to end on synthetic data, on CPU, in minutes', _cmd_demo)
     d.add_argument('--out', default='demo_out', help='output folder'); _data_args(d, 1500, 40, 60)
     d.add_argument('--overwrite', action='store_true', help='regenerate the data and replace earlier outputs')
+    d.add_argument('--stage2', action='store_true', help='then pseudo-masks, a stage-2 segmenter trained on them, and both stages compared (stages.md)')
     d.add_argument('--quiet', **_QUIET)
     d.add_argument('overrides', nargs='*', metavar='KEY=VALUE', help='section.key=value overrides of the demo configuration')
 

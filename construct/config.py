@@ -13,10 +13,10 @@ import yaml
 from .core import ConfigError, atomic_write, flatten_dict
 
 # %% auto #0
-__all__ = ['BCSS_DESCRIPTIONS', 'BCSS_WSSS', 'LUAD_HISTOSEG', 'DATASETS', 'DatasetSpec', 'get_dataset_spec', 'DataConfig',
-           'ModelConfig', 'LossConfig', 'TrainConfig', 'InferConfig', 'ReleasedConfig', 'Config', 'from_dict',
-           'check_config', 'config_differences', 'apply_overrides', 'with_values', 'load_config', 'save_config',
-           'tiny_config']
+__all__ = ['BCSS_DESCRIPTIONS', 'BCSS_WSSS', 'LUAD_HISTOSEG', 'DATASETS', 'SEGMENTER_BACKBONES', 'VARIANTS', 'DatasetSpec',
+           'get_dataset_spec', 'DataConfig', 'ModelConfig', 'LossConfig', 'TrainConfig', 'InferConfig', 'Stage2Config',
+           'ReleasedConfig', 'Config', 'from_dict', 'check_config', 'config_differences', 'apply_overrides',
+           'with_values', 'load_config', 'save_config', 'tiny_config']
 
 # %% ../nbs/00_config.ipynb #bee76d13
 @dataclass(frozen=True)
@@ -152,6 +152,9 @@ class ModelConfig(_Section):
     proj_ratio: float = _setting(0.5, _positive, '> 0')     # hidden width of φ_proj and AdaptiveLayer, as a fraction of the text dim
     tau_init: float = _setting(1 / 0.07, _positive, '> 0')  # initial CAM scale τ
     proto_init: str = _setting('mlp', lambda v: v in ('mlp', 'residual'), "'mlp' or 'residual'")   # φ_proj: the paper's MLP, or identity + a zero-initialised MLP branch
+    cam_levels: list[int] = _setting([4], lambda v: 4 in v and len(v) == len(set(v)) and all(1 <= k <= 4 for k in v),
+                                     'distinct pyramid levels in 1..4 that include 4')   # adapted levels the CAMs read (beyond the paper: more than [4])
+    cam_fusion: str = _setting('mean', lambda v: v in ('mean', 'learned'), "'mean' or 'learned'")   # how the levels' CAMs are combined
     prompts: list[str] | None = None      # override the data set's class descriptions
     compat: bool = False                  # reproduce the authors' released code instead of the paper
 
@@ -167,6 +170,7 @@ class LossConfig(_Section):
     temperature: float = _setting(0.07, _positive, '> 0')                 # InfoNCE temperature
     memory_size: int = _setting(2048, lambda v: v >= 1, '>= 1')           # FIFO bank of negatives
     fg_batch_negatives: bool = False      # ℓ_fg also pushes from the batch's FG embeddings of other classes (beyond the paper)
+    bg_pull_absent: bool = True           # ℓ_bg pulls BG toward every other class, present in the tile or not (False: only present ones)
 
 @dataclass
 class TrainConfig(_Section):
@@ -200,6 +204,30 @@ class InferConfig(_Section):
     crf_app_sxy: float = _setting(10.0, _positive, '> 0')
     crf_app_srgb: float = _setting(20.0, _positive, '> 0')
     crf_app_w: float = _setting(50.0, _non_negative, '>= 0 (0 switches the kernel off)')
+    seg_tta: str = _setting('none', lambda v: v in ('none', 'flip', 'd4'), "'none', 'flip' or 'd4'")   # a stage-2 segmenter's views: one, + h-flip, or the 8 flips/rotations
+    seg_gate: bool = True                 # a stage-2 segmenter's class probabilities gated by the image-level labels (with labels='gt')
+
+SEGMENTER_BACKBONES = {'segformer': ('mit_b0', 'mit_b1', 'mit_b2', 'mit_b3', 'mit_b4', 'mit_b5', 'mit_tiny'),
+                       'deeplabv3': ('resnet50', 'resnet101', 'resnet_tiny')}
+
+@dataclass
+class Stage2Config(_Section):
+    "Stage 2 (`18_stage2`): a one-pass segmenter trained on stage 1's pseudo-masks; the rest of its schedule is `train`'s."
+    section: ClassVar[str] = 'stage2'
+    arch: str = _setting('segformer', lambda v: v in SEGMENTER_BACKBONES, f"one of {', '.join(SEGMENTER_BACKBONES)}")
+    backbone: str = 'mit_b1'              # segformer: mit_b0…mit_b5 (mit_tiny for tests); deeplabv3: resnet50, resnet101 (resnet_tiny)
+    weights: str | None = None            # encoder/backbone weights: an NVlabs MiT file or transformers folder; a torchvision ResNet or DeepLabV3 file
+    pseudo_masks: str | None = None       # the folder `construct pseudo-masks` wrote (masks/ and confidence/)
+    min_confidence: float = _setting(0.0, lambda v: 0 <= v < 1, 'in [0, 1)')   # pixels whose pseudo-label confidence is lower are ignored
+    img_size: int = _setting(224, lambda v: v >= 32, '>= 32 (pixels)')                # the segmenter's input size
+    epochs: int = _setting(8, lambda v: v >= 1, '>= 1')
+    lr: float = _setting(1e-4, _positive, '> 0')
+    batch_size: int = _setting(8, lambda v: v >= 1, '>= 1')
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.backbone not in SEGMENTER_BACKBONES[self.arch]:
+            raise ConfigError(f"stage2.backbone: {self.backbone!r} is not a {self.arch} backbone; choose one of {', '.join(SEGMENTER_BACKBONES[self.arch])}")
 
 @dataclass
 class ReleasedConfig(_Section):
@@ -231,6 +259,7 @@ class Config:
     loss: LossConfig = field(default_factory=LossConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     infer: InferConfig = field(default_factory=InferConfig)
+    stage2: Stage2Config = field(default_factory=Stage2Config)
     released: ReleasedConfig = field(default_factory=ReleasedConfig)
 
     def __post_init__(self):
@@ -313,3 +342,15 @@ def save_config(cfg: Config, path) -> Path:
 def tiny_config(**overrides) -> Config:
     "The paper's configuration with the tiny encoder presets (fast tests, the CPU demo); `overrides`: dotted keys → Python values."
     return with_values(Config(), {'model.student': 'conch_tiny', 'model.teacher': 'mit_tiny', **overrides})
+
+# %% ../nbs/00_config.ipynb #57552347
+VARIANTS: dict[str, dict] = {
+    'base': {},                                                                     # the configuration as given (the paper's, by default)
+    'no_distillation': {'loss.lambda_struct': 0.0},                                 # Table 3: without L_struct
+    'proto_residual': {'model.proto_init': 'residual'},                             # φ_proj = identity + zero-initialised MLP
+    'cam_levels_34': {'model.cam_levels': [3, 4]},                                  # CAMs read levels 3 and 4, mean fusion
+    'cam_levels_34_learned': {'model.cam_levels': [3, 4], 'model.cam_fusion': 'learned'},
+    'guidance_4': {'loss.guidance_levels': [4]},                                    # L_struct on the level the CAMs read
+    'bg_present_only': {'loss.bg_pull_absent': False},                              # ℓ_bg pulls only toward classes in the tile
+    'fg_batch_negatives': {'loss.fg_batch_negatives': True},                        # ℓ_fg also pushes from other classes' FG
+}

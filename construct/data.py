@@ -18,10 +18,10 @@ from .config import BCSS_WSSS, DatasetSpec
 from .core import DataError, atomic_write, listing, progress_bar
 
 # %% auto #0
-__all__ = ['IMG_EXTS', 'SPLIT_USES', 'parse_labels', 'label_filename', 'read_image', 'probe_image', 'read_mask', 'save_mask',
-           'colorize', 'TrainItem', 'EvalItem', 'list_images', 'has_split', 'split_dir', 'train_items', 'eval_items',
-           'mask_labels', 'Flip', 'to_tensor', 'to_uint8', 'check_images', 'TrainTiles', 'EvalTiles', 'DataReport',
-           'validate_root']
+__all__ = ['IMG_EXTS', 'IGNORE_INDEX', 'SPLIT_USES', 'parse_labels', 'label_filename', 'read_image', 'probe_image', 'read_mask',
+           'save_mask', 'colorize', 'TrainItem', 'EvalItem', 'list_images', 'has_split', 'split_dir', 'train_items',
+           'eval_items', 'mask_labels', 'Flip', 'to_tensor', 'to_uint8', 'check_images', 'pseudo_mask_paths',
+           'TrainTiles', 'EvalTiles', 'DataReport', 'validate_root']
 
 # %% ../nbs/01_data.ipynb #119ae25a
 _BRACKET = re.compile(r'\[([^\[\]]*)\]\s*$')
@@ -248,21 +248,45 @@ def _read_pair(it: EvalItem, spec: DatasetSpec) -> tuple[np.ndarray, np.ndarray]
         raise DataError(f"{it.mask}: mask size {m.shape[1]}×{m.shape[0]} px differs from its image's {img.shape[1]}×{img.shape[0]} px")
     return img, m
 
+IGNORE_INDEX = 255     # the mask value of pixels that losses and metrics leave out
+
+def pseudo_mask_paths(folder, image_name: str) -> tuple[Path, Path]:
+    "Where the pseudo-mask (palette PNG) and its confidence (8-bit grey PNG, 255 = 1) of the training tile `image_name` live in `folder`."
+    stem = Path(image_name).stem
+    return Path(folder)/'masks'/f'{stem}.png', Path(folder)/'confidence'/f'{stem}.png'
+
 class TrainTiles(Dataset):
-    """Weakly labelled training tiles of a BCSS-WSSS-layout root, with the paper's flips and rotations.
+    """Weakly labelled training tiles of a BCSS-WSSS-layout root, with the paper's flips and rotations — and, with
+    `pseudo_masks`, each tile's pseudo-mask (stage 2), flipped with it, `IGNORE_INDEX` where its confidence is below `min_confidence`.
 
     The augmentation of tile `i` in epoch `e` is drawn from a generator seeded by `SeedSequence((seed, e, i))`."""
-    def __init__(self, root, spec: DatasetSpec = BCSS_WSSS, augment: bool = True, seed: int = 0):
+    def __init__(self, root, spec: DatasetSpec = BCSS_WSSS, augment: bool = True, seed: int = 0,
+                 pseudo_masks=None, min_confidence: float = 0.0):
         self.items, self.spec, self.augment, self.seed, self.epoch = train_items(root, spec), spec, augment, seed, 0
+        self.pseudo, self.min_confidence = (None if pseudo_masks is None else Path(pseudo_masks)), min_confidence
+        if self.pseudo is not None:
+            missing = [it.path.name for it in self.items if not all(p.is_file() for p in pseudo_mask_paths(self.pseudo, it.path.name))]
+            if missing: raise DataError(listing(missing, f"{self.pseudo}: no pseudo-mask (or no confidence) for these training tiles").strip())
     def set_epoch(self, epoch: int): self.epoch = epoch
     def __len__(self): return len(self.items)
+    def _pseudo(self, name: str, size: tuple[int, int]) -> torch.Tensor:
+        "The pseudo-mask `int64 [H, W]` of tile `name`, `IGNORE_INDEX` where its confidence is below `min_confidence`."
+        mpath, cpath = pseudo_mask_paths(self.pseudo, name)
+        m, c = read_mask(mpath, self.spec).astype(np.int64), np.asarray(_open(cpath).convert('L'))
+        if m.shape != size or c.shape != size:
+            raise DataError(f"{mpath}: pseudo-mask {m.shape[::-1]} / confidence {c.shape[::-1]} px, its tile {size[::-1]} px")
+        m[c < self.min_confidence * 255] = IGNORE_INDEX
+        return torch.from_numpy(m)
     def __getitem__(self, i) -> dict:
         it = self.items[i]
         x = to_tensor(read_image(it.path))
+        item = dict(labels=torch.from_numpy(it.labels.astype(np.float32)), name=it.path.name)
+        if self.pseudo is not None: item['mask'] = self._pseudo(it.path.name, tuple(x.shape[-2:]))
         if self.augment:
-            g = torch.Generator().manual_seed(_seed(self.seed, self.epoch, i))
-            x = Flip.random(g)(x)
-        return dict(image=x, labels=torch.from_numpy(it.labels.astype(np.float32)), name=it.path.name)
+            flip = Flip.random(torch.Generator().manual_seed(_seed(self.seed, self.epoch, i)))
+            x = flip(x)
+            if 'mask' in item: item['mask'] = flip(item['mask'])
+        return dict(image=x, **item)
 
 class EvalTiles(Dataset):
     "Tiles of an evaluation split with their masks; labels are the mask's classes (background excluded)."

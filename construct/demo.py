@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+import pandas as pd
 
 # %% auto #0
 __all__ = ['DEMO_SETTINGS', 'DEMO_TRAIN_FREQS', 'demo_config', 'DemoResult', 'run_demo']
@@ -14,15 +15,17 @@ __all__ = ['DEMO_SETTINGS', 'DEMO_TRAIN_FREQS', 'demo_config', 'DemoResult', 'ru
 # %% ../nbs/20_demo.ipynb #67ea3a0c
 from .checkpoint import existing_run_files, load_model
 from .config import Config, apply_overrides, tiny_config, with_values
-from .core import DataError
+from .core import DataError, atomic_write, markdown_table
 from .data import EvalTiles, validate_root
 from .inference import EvalResult, baseline_evaluate, evaluate
 from .report import EVAL_FILES, SYNTHETIC_NOTE, write_evaluation
+from .stage2 import compare_stages, write_pseudo_masks
 from .synthetic import write_synthetic
 from .train import FitResult, fit
 
 # %% ../nbs/20_demo.ipynb #e7bdebb2
-DEMO_SETTINGS = {'train.lr': 1e-3, 'train.epochs': 6, 'data.num_workers': 0, 'loss.lambda_sim': 0.0}   # on top of tiny_config()
+DEMO_SETTINGS = {'train.lr': 1e-3, 'train.epochs': 6, 'data.num_workers': 0, 'loss.lambda_sim': 0.0,    # on top of tiny_config()
+                 'stage2.backbone': 'mit_tiny', 'stage2.epochs': 8, 'stage2.lr': 1e-3}           # `--stage2`: a tiny SegFormer
 DEMO_TRAIN_FREQS = (0.35, 0.35, 0.25, 0.15)     # P(class in a training tile); ≈ 60 % single-class tiles
 
 def demo_config(out_dir, overrides=(), seed: int = 0):
@@ -32,10 +35,11 @@ def demo_config(out_dir, overrides=(), seed: int = 0):
     return apply_overrides(cfg, overrides)
 
 def _earlier_demo(out: Path, cfg) -> list[str]:
-    "The outputs of an earlier demo in `out` (run files and evaluation files), as paths relative to `out`."
+    "The outputs of an earlier demo in `out` (run files, evaluation files, stage 2's), as paths relative to `out`."
     run = Path(cfg.train.out_dir)
     rel = run.relative_to(out) if run.is_relative_to(out) else run
-    return [str(rel/f) for f in existing_run_files(run)] + [f for f in EVAL_FILES if (out/f).exists()]
+    return ([str(rel/f) for f in existing_run_files(run)] + [f'stage2/{f}' for f in existing_run_files(out/'stage2')]
+            + [f for f in (*EVAL_FILES, 'stages.md', 'pseudo/pseudo_masks.json') if (out/f).exists()])
 
 @dataclass
 class DemoResult:
@@ -45,6 +49,7 @@ class DemoResult:
     baseline: EvalResult
     fit: FitResult
     seconds: float
+    stages: pd.DataFrame | None = None     # with `stage2`: `compare_stages` of the two stages on the test tiles
 
     @property
     def gain(self) -> float:
@@ -52,14 +57,19 @@ class DemoResult:
         return 100 * (self.result.metrics.miou - self.baseline.metrics.miou)
 
     def __str__(self):
+        s = self.stages
+        two = '' if s is None else (
+            f" Stage 2 (one view, no CRF): mIoU {s.loc['stage 2 (1 view)', 'mIoU']:.2f} % at {s.loc['stage 2 (1 view)', 'ms/tile']:.0f} ms/tile, "
+            f"stage 1 {s.loc['stage 1 (6 views, CRF)', 'mIoU']:.2f} % at {s.loc['stage 1 (6 views, CRF)', 'ms/tile']:.0f} ms/tile.")
         return (f"ConStruct mIoU {100 * self.result.metrics.miou:.2f} % vs uniform-CAM baseline "
                 f"{100 * self.baseline.metrics.miou:.2f} % ({self.gain:+.2f} points) on {self.result.n_images} synthetic "
-                f"test tiles, in {self.seconds:.0f} s — {SYNTHETIC_NOTE}.")
+                f"test tiles, in {self.seconds:.0f} s — {SYNTHETIC_NOTE}.{two}")
 
 def run_demo(out_dir='demo_out', *, n_train: int = 1500, n_valid: int = 40, n_test: int = 60, seed: int = 0,
-             overrides=(), overwrite: bool = False, progress: bool = True, verbose: bool = True) -> DemoResult:
+             overrides=(), overwrite: bool = False, progress: bool = True, verbose: bool = True, stage2: bool = False) -> DemoResult:
     """Synthetic data → `validate_root` → `fit` (demo configuration) → `evaluate` and the uniform-CAM baseline on `test`;
-    writes `results.json`, `results.md`, `qualitative.png` into `out_dir` (the run itself into `out_dir/run`)."""
+    writes `results.json`, `results.md`, `qualitative.png` into `out_dir` (the run itself into `out_dir/run`). With `stage2`, then
+    pseudo-masks (`out_dir/pseudo`), a stage-2 segmenter (`out_dir/stage2`) and both stages compared (`stages.md`)."""
     say = print if verbose else (lambda *_: None)
     out, t0 = Path(out_dir), time.time()
     cfg = demo_config(out, overrides, seed=seed)
@@ -84,4 +94,11 @@ def run_demo(out_dir='demo_out', *, n_train: int = 1500, n_valid: int = 40, n_te
     extra = dict(split='test', checkpoint=str(r.best_checkpoint or r.last_checkpoint), note=SYNTHETIC_NOTE,
                  seconds_total=round(demo.seconds, 1), config=cfg.to_dict())
     write_evaluation(out, res, base, model, test, cfg.infer, extra=extra)
+    if stage2:
+        say(write_pseudo_masks(model, data, out/'pseudo', overwrite=overwrite, progress=progress, source=extra['checkpoint']))
+        c2 = with_values(cfg, {'stage2.img_size': cfg.model.img_size, 'stage2.pseudo_masks': out/'pseudo', 'train.out_dir': out/'stage2'})
+        r2 = fit(c2, stage=2, progress=progress, overwrite=overwrite, test=False, device='cpu')
+        demo.stages = compare_stages(model, load_model(r2.best_checkpoint or r2.last_checkpoint, device='cpu'), test, cfg.infer, progress=progress)
+        demo.seconds = time.time() - t0
+        atomic_write(out/'stages.md', lambda p: p.write_text(markdown_table(demo.stages) + f"\n\n_{SYNTHETIC_NOTE}_\n"))
     return demo

@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 # %% auto #0
 __all__ = ['logger', 'CONCH_MEAN', 'CONCH_STD', 'CONCH_IGNORED_PREFIXES', 'STUDENT_PRESETS', 'IMAGENET_MEAN', 'IMAGENET_STD',
            'TEACHER_PRESETS', 'FeaturePyramid', 'StudentPreset', 'conch_tokenize', 'ConchStudent', 'load_student',
-           'TeacherPreset', 'SegFormerTeacher', 'convert_nvlabs_mit', 'load_teacher']
+           'TeacherPreset', 'SegFormerTeacher', 'convert_nvlabs_mit', 'load_mit', 'load_teacher']
 
 # %% ../nbs/03_encoders.ipynb #d95a4bf0
 @dataclass
@@ -278,12 +278,13 @@ class TeacherPreset:
     sr_ratios: tuple[int, int, int, int] = (8, 4, 2, 1)
     strides: tuple[int, int, int, int] = (4, 2, 2, 1)
 
-    def config(self, stochastic_depth: float = 0.0) -> SegformerConfig:
-        "The transformers `SegformerConfig`: no dropout, and no drop-path unless `stochastic_depth` (its final rate) is set."
+    def config(self, stochastic_depth: float = 0.0, strides: Sequence[int] | None = None, **kwargs) -> SegformerConfig:
+        """The transformers `SegformerConfig`: no dropout, and no drop-path unless `stochastic_depth` (its final rate) is set;
+        `strides`: default the teacher's; `kwargs`: further settings (a segmentation head's `num_labels`, `decoder_hidden_size`)."""
         return SegformerConfig(hidden_sizes=list(self.hidden_sizes), depths=list(self.depths),
                                num_attention_heads=list(self.num_attention_heads), sr_ratios=list(self.sr_ratios),
-                               strides=list(self.strides), patch_sizes=[7, 3, 3, 3], mlp_ratios=[4, 4, 4, 4],
-                               drop_path_rate=stochastic_depth, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+                               strides=list(strides or self.strides), patch_sizes=[7, 3, 3, 3], mlp_ratios=[4, 4, 4, 4],
+                               drop_path_rate=stochastic_depth, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, **kwargs)
 
 TEACHER_PRESETS: dict[str, TeacherPreset] = {p.name: p for p in (
     TeacherPreset('mit_b0', (32, 64, 160, 256), (2, 2, 2, 2)),
@@ -365,9 +366,9 @@ _HF_IGNORED_PREFIXES = ('decode_head.', 'classifier.')          # heads of SegFo
 def _is_hub_id(s: str) -> bool:
     return bool(re.fullmatch(r'[A-Za-z0-9][\w.-]*/[\w.-]+', s)) and not s.endswith(('.pth', '.pt', '.bin', '.safetensors', '.ckpt'))
 
-def _segformer_from_pretrained(src: str, p: TeacherPreset, stochastic_depth: float) -> SegformerModel:
+def _segformer_from_pretrained(src: str, p: TeacherPreset, stochastic_depth: float, strides: Sequence[int]) -> SegformerModel:
     try:
-        model, info = SegformerModel.from_pretrained(src, strides=list(p.strides), drop_path_rate=stochastic_depth,
+        model, info = SegformerModel.from_pretrained(src, strides=list(strides), drop_path_rate=stochastic_depth,
                                                      hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
                                                      output_loading_info=True)
     except Exception as e:
@@ -383,14 +384,15 @@ def _segformer_from_pretrained(src: str, p: TeacherPreset, stochastic_depth: flo
     if (err := mismatch_error(f"{src}: does not match the {p.name} architecture:", missing, unexpected, shapes)) is not None: raise err
     return model.float()
 
-def load_teacher(preset: str | TeacherPreset = 'mit_b1',  # name in `TEACHER_PRESETS`, or a `TeacherPreset`
-                 weights: str | Path | None = None,       # NVlabs/mmseg file, transformers folder or hub id; None: random init
-                 stochastic_depth: float = 0.0,           # drop-path rate, active in train mode (the released code: 0.1)
-                 input_affine: tuple[Sequence[float], Sequence[float]] | None = None,  # see `SegFormerTeacher`
-                 ) -> SegFormerTeacher:
-    "A frozen `SegFormerTeacher`, with verified weights from `weights` (or randomly initialised)."
+def load_mit(preset: str | TeacherPreset = 'mit_b1',       # name in `TEACHER_PRESETS`, or a `TeacherPreset`
+             weights: str | Path | None = None,           # NVlabs/mmseg file, transformers folder or hub id; None: random init
+             stochastic_depth: float = 0.0,               # drop-path rate, active in train mode
+             strides: Sequence[int] | None = None,        # default the preset's (the teacher's [4, 2, 2, 1]); a segmenter: [4, 2, 2, 2]
+            ) -> SegformerModel:
+    "A MiT encoder (transformers `SegformerModel`) with verified weights from `weights` (or randomly initialised)."
     p = _preset(TEACHER_PRESETS, preset, 'model.teacher')
-    if weights is None: return SegFormerTeacher(SegformerModel(p.config(stochastic_depth)), input_affine)
+    strides = tuple(strides or p.strides)
+    if weights is None: return SegformerModel(p.config(stochastic_depth, strides))
     src = str(weights)
     src = src[len('hf_hub:'):] if src.startswith('hf_hub:') else src
     path = Path(src)
@@ -399,10 +401,16 @@ def load_teacher(preset: str | TeacherPreset = 'mit_b1',  # name in `TEACHER_PRE
         try: sd = convert_nvlabs_mit(sd)
         except CheckpointError as e:
             raise CheckpointError(f"{path}: {e} (a transformers checkpoint is loaded from its folder or hub id)") from None
-        model = SegformerModel(p.config(stochastic_depth))
+        model = SegformerModel(p.config(stochastic_depth, strides))
         _load_strict(model, sd, path, f"the {p.name} architecture")
-    elif path.is_dir() or _is_hub_id(src):
-        model = _segformer_from_pretrained(src, p, stochastic_depth)
-    else:
-        raise CheckpointError(f"{src}: no such checkpoint file or folder")
-    return SegFormerTeacher(model, input_affine)
+        return model
+    if path.is_dir() or _is_hub_id(src): return _segformer_from_pretrained(src, p, stochastic_depth, strides)
+    raise CheckpointError(f"{src}: no such checkpoint file or folder")
+
+def load_teacher(preset: str | TeacherPreset = 'mit_b1',  # name in `TEACHER_PRESETS`, or a `TeacherPreset`
+                 weights: str | Path | None = None,       # NVlabs/mmseg file, transformers folder or hub id; None: random init
+                 stochastic_depth: float = 0.0,           # drop-path rate, active in train mode (the released code: 0.1)
+                 input_affine: tuple[Sequence[float], Sequence[float]] | None = None,  # see `SegFormerTeacher`
+                 ) -> SegFormerTeacher:
+    "A frozen `SegFormerTeacher` on `load_mit`'s encoder: verified weights from `weights` (or randomly initialised)."
+    return SegFormerTeacher(load_mit(preset, weights, stochastic_depth), input_affine)

@@ -48,9 +48,15 @@ def _tile(image) -> tuple[np.ndarray, Tensor]:
     x = x.detach().float().cpu()
     return to_uint8(x), x
 
+def _check_stage1(model: nn.Module) -> None:
+    if hasattr(model, 'class_probs'):
+        raise ValueError("the explorer shows a stage-1 model's CAMs, image-level logits and refiner masks; a stage-2 segmenter "
+                         "(`construct.stage2`) has none of them: look at its predictions with construct evaluate / predict")
+
 def tile_maps(model: nn.Module, image, cfg: InferConfig | None = None) -> TileMaps:
     """Run `model` on one tile `image` (float `[3, H, W]` in [0, 1], or `uint8 [H, W, 3]`): its raw CAMs, and its
     class maps and logits under the inference protocol of `cfg` (default `InferConfig()`; its labels and CRF are not used here)."""
+    _check_stage1(model)
     _, x = _tile(image)
     cfg = replace(cfg if cfg is not None else InferConfig(), labels='gt', crf=False)
     seg = segment(model, x[None], cfg, labels=torch.ones(1, model.n_classes))         # all labels on: ungated maps
@@ -213,6 +219,7 @@ class Explorer:
     def __init__(self, model: nn.Module, root, split: str = 'test', spec: DatasetSpec | None = None,
                  cfg: InferConfig | None = None, alpha: float = LossConfig.alpha, labels: str = 'gt', cache_size: int = 32, dpi: int = 80):
         import ipywidgets as W
+        _check_stage1(model)
         spec = spec or model.spec
         if spec.n_classes != model.n_classes:
             raise ValueError(f"Explorer: the data set {spec.name} has {spec.n_classes} classes, the model {model.n_classes}")

@@ -22,7 +22,7 @@ from .config import BCSS_WSSS, DatasetSpec, InferConfig
 from .core import ConfigError, DataError, atomic_write, ensure_writable, listing, progress_bar
 from .crf import CRFPool
 from .data import IMG_EXTS, check_images, list_images, probe_image, read_image, save_mask, to_tensor, to_uint8
-from .metrics import ConfusionMeter, SegMetrics, results_table
+from .metrics import SegMetrics, confusion_matrix, results_table, seg_metrics
 from .viz import overlay
 
 # %% auto #0
@@ -158,6 +158,12 @@ def _check_inputs(images, cfg: InferConfig, labels) -> None:
 
 def _segment(model: nn.Module, images: Tensor, cfg: InferConfig, labels: Tensor | None, pool: CRFPool) -> Segmentation:
     "`segment` with checked inputs and the CRF on `pool`."
+    if hasattr(model, 'class_probs'):         # a stage-2 segmenter (`construct.stage2`) gives class probabilities itself
+        with _inference(model):
+            probs, y = model.class_probs(images.to(_device(model), torch.float32), cfg, labels if cfg.labels == 'gt' else None)
+        maps = probs[:, :-1].float().cpu()
+        probs, pred = _finish(to_uint8(images), probs, cfg, pool)
+        return Segmentation(maps, probs, pred, y.float().cpu(), None)
     H, W = images.shape[-2:]
     S = model.img_size
     with _inference(model):
@@ -187,9 +193,10 @@ class EvalResult:
     n_images: int
     seconds: float
     class_names: tuple[str, ...]     # every mask label, background last (`DatasetSpec.mask_names`)
-    method: str                      # 'ConStruct' or 'uniform-CAM baseline'
+    method: str                      # 'ConStruct', 'ConStruct stage 2' or 'uniform-CAM baseline'
     labels: str                      # 'gt' or 'pred': which image-level labels gated the CAMs
     crf: bool
+    tile_confusions: np.ndarray | None = None   # `[N, K, K]` one confusion matrix per tile, in data set order; they sum to `metrics.confusion`
 
     def table(self, name: str | None = None) -> pd.DataFrame:
         "One row in the layout of the paper's Table 2 (percent); `name` defaults to the method and its settings."
@@ -222,13 +229,14 @@ def _run(dataset, seg_fn: Callable, spec: DatasetSpec, cfg: InferConfig, batch_s
     "Segment `dataset` batch by batch with `seg_fn(images, labels, pool)`, the CRF on one `CRFPool` for the whole run."
     _check_batch_size(batch_size)
     if len(dataset) == 0: raise DataError(f"{method}: the data set is empty")
-    meter, n, t0 = ConfusionMeter(spec.background + 1), 0, time.perf_counter()
+    K, tiles, t0 = spec.background + 1, [], time.perf_counter()
     with CRFPool(workers, n_tiles=len(dataset)) as pool, progress_bar(total=len(dataset), desc=method, enabled=progress) as bar:
         for group in _batches((dataset[i] for i in range(len(dataset))), batch_size):
             seg = seg_fn(_stack(group, 'image'), _stack(group, 'labels').float(), pool)
-            meter.update(seg.pred, _stack(group, 'mask'))
-            n += len(group); bar.update(len(group))
-    return EvalResult(meter.compute(), n, time.perf_counter() - t0, spec.mask_names, method, cfg.labels, cfg.crf)
+            tiles += [confusion_matrix(p, g['mask'], K) for p, g in zip(seg.pred, group)]
+            bar.update(len(group))
+    tiles = np.stack(tiles)
+    return EvalResult(seg_metrics(tiles.sum(0)), len(tiles), time.perf_counter() - t0, spec.mask_names, method, cfg.labels, cfg.crf, tiles)
 
 def evaluate(model: nn.Module, dataset, cfg: InferConfig | None = None, batch_size: int = 10,
              progress: bool = True, workers: int | None = None) -> EvalResult:
@@ -242,7 +250,8 @@ def evaluate(model: nn.Module, dataset, cfg: InferConfig | None = None, batch_si
     def seg_fn(x, y, pool):
         _check_inputs(x, cfg, y)
         return _segment(model, x, cfg, y, pool)
-    return _run(dataset, seg_fn, spec, cfg, batch_size, progress, 'ConStruct', workers)
+    method = 'ConStruct stage 2' if hasattr(model, 'class_probs') else 'ConStruct'
+    return _run(dataset, seg_fn, spec, cfg, batch_size, progress, method, workers)
 
 def _baseline_segment(images: Tensor, labels: Tensor, cfg: InferConfig, pool: CRFPool) -> Segmentation:
     B, _, H, W = images.shape

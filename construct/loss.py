@@ -112,16 +112,19 @@ def build_loss(cfg: Config, model: ConStruct,
                                    input_affine=_rounded_stats_affine(spec) if q.teacher_rounded_stats else None)
     with seeded(cfg.train.seed):
         refiner = Refiner(model.student.embed_dim, lw.alpha, lw.temperature, lw.memory_size, batch_negatives=lw.fg_batch_negatives,
-                          raw_cam=q.refiner_raw_cam) if lw.lambda_sim > 0 else None
+                          raw_cam=q.refiner_raw_cam, bg_pull_absent=lw.bg_pull_absent) if lw.lambda_sim > 0 else None
     return ConStructLoss(model.student, teacher if lw.lambda_struct > 0 else None, refiner,
                          (lw.lambda_cls, lw.lambda_struct, lw.lambda_sim), lw.guidance_levels, sim_no_grad=q.sim_no_grad,
                          checkpoint_encodes=cfg.train.checkpoint_encodes)
 
 # %% ../nbs/09a_loss.ipynb #102898ad
 def gradient_map(model: ConStruct, loss_fn: ConStructLoss, images: Tensor, labels: Tensor) -> dict[str, dict[str, bool]]:
-    "For each loss term alone: which trainable groups of `model` (adapter_1..4, bank, proj, adaptive, tau) get a non-zero gradient."
+    """For each loss term alone: which trainable groups of `model` get a non-zero gradient: adapter_1..4, bank, proj,
+    adaptive (level 4's AdaptiveLayer), tau, and with `model.cam_levels` adaptive_k of the other levels and the fusion weights."""
     groups = {f'adapter_{i + 1}': a for i, a in enumerate(model.adapters.adapters)}
     groups.update(bank=model.head.bank, proj=model.head.proj, adaptive=model.head.adaptive, tau=model.head.tau)
+    groups.update({f'adaptive_{k[5:]}': m for k, m in model.head.level_adaptive.items()})
+    if model.cam_weights is not None: groups['fusion'] = model.cam_weights
     def params(g): return [g] if isinstance(g, nn.Parameter) else ([] if g is None else list(g.parameters()))
     res = {}
     for term in ('cls', 'struct', 'sim'):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 import torch
+import torch.nn.functional as F
 from torch import nn, Tensor
 
 from .adapters import AdapterPyramid
@@ -21,13 +22,13 @@ from .prototypes import PrototypeHead
 __all__ = ['CAM_LEVEL', 'ModelOutput', 'ConStruct', 'class_texts', 'build_model', 'parameter_report']
 
 # %% ../nbs/09_model.ipynb #0c3a1777
-CAM_LEVEL = 4        # the pyramid level whose adapted map R_4 the prototype head reads
+CAM_LEVEL = 4        # the pyramid level whose adapted map R_4 the prototype head reads (the paper's; `model.cam_levels` adds others)
 
 @dataclass
 class ModelOutput:
     "What `ConStruct.forward` returns for a batch."
-    cams: Tensor                          # `[B, C, h, w]` class activation maps G₄ (h = w = 7 at 224 px)
-    logits: Tensor                        # `[B, C]` image-level logits z = GAP(G₄)
+    cams: Tensor                          # `[B, C, h, w]` class activation maps G₄ (h = w = 7 at 224 px), or the fused G of `cam_levels`
+    logits: Tensor                        # `[B, C]` image-level logits z = GAP(G)
     prototypes: Tensor                    # `[C·k, D]` P̃, in the student's joint image–text space
     pyramid: FeaturePyramid               # the frozen student's maps F^s_1..F^s_4
     adapted: tuple[Tensor | None, ...]    # R_1..R_4: the adapted maps of the levels that ran, None for the others
@@ -51,17 +52,26 @@ class ConStruct(nn.Module):
                  tau_init: float = 1 / 0.07,
                  use_proj: bool = True,                  # False: no φ_proj (the released code)
                  proj_residual: bool = False,            # φ_proj as identity + MLP branch (`model.proto_init='residual'`, beyond the paper)
+                 cam_levels: Sequence[int] = (CAM_LEVEL,),   # adapted levels the CAMs read; must include 4 (beyond the paper: more than one)
+                 cam_fusion: str = 'mean',               # 'mean': equal weights; 'learned': softmax of a trainable weight per level
                  img_size: int = 224,                    # the input size the model sees (inference resizes tiles to it)
                  quirks: ReleasedConfig | None = None):  # the released code's behaviours it follows (resolved); None: none
         super().__init__()
         if text_embeddings.shape[0] != spec.n_classes:
             raise ValueError(f"ConStruct: {text_embeddings.shape[0]} class text embeddings for the {spec.n_classes} classes of {spec.name}")
+        if CAM_LEVEL not in cam_levels or not set(cam_levels) <= {1, 2, 3, 4} or len(set(cam_levels)) != len(cam_levels):
+            raise ValueError(f"ConStruct: cam_levels must be distinct levels in 1..4 that include {CAM_LEVEL}, got {list(cam_levels)}")
+        if cam_fusion not in ('mean', 'learned'): raise ValueError(f"ConStruct: cam_fusion must be 'mean' or 'learned', got {cam_fusion!r}")
         self.student, self.spec, self.img_size = student, spec, img_size
+        self.cam_levels = tuple(sorted(cam_levels))
         self.quirks = quirks if quirks is not None else ReleasedConfig().resolve(False)
         self.register_buffer('text_embeddings', text_embeddings.detach().clone())
         self.adapters = AdapterPyramid(student.width, n_levels=4)
         self.head = PrototypeHead(text_embeddings, feat_dim=student.width, prototypes_per_class=prototypes_per_class,
-                                  proj_ratio=proj_ratio, tau_init=tau_init, use_proj=use_proj, proj_residual=proj_residual)
+                                  proj_ratio=proj_ratio, tau_init=tau_init, use_proj=use_proj, proj_residual=proj_residual,
+                                  extra_levels=[k for k in self.cam_levels if k != CAM_LEVEL])
+        learned = cam_fusion == 'learned' and len(self.cam_levels) > 1
+        self.cam_weights = nn.Parameter(torch.zeros(len(self.cam_levels))) if learned else None   # logits of the fusion weights
 
     @property
     def class_names(self) -> tuple[str, ...]: return self.spec.classes
@@ -76,10 +86,19 @@ class ConStruct(nn.Module):
         bad = [k for k in levels if not 1 <= k <= 4]
         if bad: raise ValueError(f"ConStruct: levels {bad} do not exist; the pyramid has levels 1..4")
         with torch.no_grad(): pyramid = self.student.pyramid(images)       # frozen: no activations kept
-        run = {CAM_LEVEL, *levels}
+        run = {*self.cam_levels, *levels}
         adapted = tuple(a(f) if k in run else None for k, (a, f) in enumerate(zip(self.adapters.adapters, pyramid), start=1))
-        head = self.head(adapted[CAM_LEVEL - 1])
-        return ModelOutput(head.cams, head.logits, head.prototypes, pyramid, adapted)
+        heads = [self.head(adapted[k - 1], level=k) for k in self.cam_levels]
+        if len(heads) == 1: return ModelOutput(heads[0].cams, heads[0].logits, heads[0].prototypes, pyramid, adapted)
+        size = max((h.cams.shape[-2:] for h in heads), key=lambda s: s[0] * s[1])       # the finest of the levels' grids
+        w = self.fusion_weights()
+        cams = sum(w[i] * F.interpolate(h.cams, size=size, mode='bilinear', align_corners=False) for i, h in enumerate(heads))
+        return ModelOutput(cams, cams.mean(dim=(2, 3)), heads[0].prototypes, pyramid, adapted)
+
+    def fusion_weights(self) -> Tensor:
+        "`[L]` the weights of the CAMs of `cam_levels` in the fused CAM: softmax of `cam_weights`, or 1/L each."
+        if self.cam_weights is None: return torch.full((len(self.cam_levels),), 1 / len(self.cam_levels), device=self.text_embeddings.device)
+        return self.cam_weights.softmax(0)
 
     def trainable_parameters(self) -> list[nn.Parameter]:
         "The parameters an optimiser updates (adapters and prototype head)."
@@ -113,7 +132,8 @@ def build_model(cfg: Config,
             student = load_student(m.student, m.student_weights, m.img_size, pyramid_norm=(spec.mean, spec.std) if q.pyramid_dataset_norm else None)
         if text_embeddings is None: text_embeddings = student.encode_text(class_texts(cfg))
         return ConStruct(student, text_embeddings, spec, m.prototypes_per_class, m.proj_ratio, m.tau_init,
-                         use_proj=not q.no_proj, proj_residual=m.proto_init == 'residual', img_size=m.img_size, quirks=q)
+                         use_proj=not q.no_proj, proj_residual=m.proto_init == 'residual', cam_levels=m.cam_levels,
+                         cam_fusion=m.cam_fusion, img_size=m.img_size, quirks=q)
 
 # %% ../nbs/09_model.ipynb #869cfec3
 def parameter_report(model: ConStruct, teacher: nn.Module | None = None) -> pd.DataFrame:

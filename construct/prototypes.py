@@ -5,6 +5,7 @@
 # %% ../nbs/06_prototypes.ipynb #c6a49d9e
 from __future__ import annotations
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
@@ -61,7 +62,8 @@ class PrototypeHead(nn.Module):
                  tau_init: float = ModelConfig.tau_init,         # initial CAM scale τ
                  use_proj: bool = True,                          # False: no φ_proj, P̃ = bank (the released code)
                  init_noise: float = 0.05,                       # see `text_bank`
-                 proj_residual: bool = False):                   # φ_proj(x) = x + MLP(x), its last layer zero: P̃ starts at the text
+                 proj_residual: bool = False,                    # φ_proj(x) = x + MLP(x), its last layer zero: P̃ starts at the text
+                 extra_levels: Sequence[int] = ()):              # levels besides 4 that get an AdaptiveLayer of their own (`model.cam_levels`)
         super().__init__()
         if prototypes_per_class is None:
             prototypes_per_class = text_embeddings.shape[1] if text_embeddings.ndim == 3 else ModelConfig.prototypes_per_class
@@ -73,7 +75,8 @@ class PrototypeHead(nn.Module):
         self.proj = prototype_mlp(self.dim, hidden, self.dim) if use_proj else None
         self.proj_residual = proj_residual and use_proj
         if self.proj_residual: nn.init.zeros_(self.proj.fc2.weight)
-        self.adaptive = prototype_mlp(self.dim, hidden, feat_dim)
+        self.adaptive = prototype_mlp(self.dim, hidden, feat_dim)                 # P̃ → P₄, the paper's one AdaptiveLayer
+        self.level_adaptive = nn.ModuleDict({f'level{k}': prototype_mlp(self.dim, hidden, feat_dim) for k in extra_levels if k != 4})
         self.tau = nn.Parameter(torch.tensor(float(tau_init)))
 
     def prototypes(self) -> Tensor:
@@ -82,13 +85,19 @@ class PrototypeHead(nn.Module):
         z = self.proj(self.bank)
         return F.normalize(self.bank + z if self.proj_residual else z, dim=-1)
 
-    def forward(self, features: Tensor) -> PrototypeOutput:
-        "CAMs and logits for the adapted student map R₄ `[B, C_s, h, w]`."
+    def forward(self,
+                features: Tensor,     # `[B, C_s, h, w]` the adapted student map R_level
+                level: int = 4,       # which level's AdaptiveLayer projects the prototypes (4, or one of `extra_levels`)
+               ) -> PrototypeOutput:
+        "CAMs and logits for the adapted student map R_level (R₄ in the paper)."
         if features.ndim != 4 or features.shape[1] != self.feat_dim:
             raise ValueError(f"PrototypeHead: expected features [B, {self.feat_dim}, h, w], got shape {tuple(features.shape)}")
+        if level != 4 and f'level{level}' not in self.level_adaptive:
+            raise ValueError(f"PrototypeHead: no AdaptiveLayer for level {level}; it has levels {[4, *[int(k[5:]) for k in self.level_adaptive]]}")
         b, _, h, w = features.shape
         p_tilde = self.prototypes()
-        p4 = F.normalize(self.adaptive(p_tilde), dim=-1)                           # [C·k, C_s]
+        adaptive = self.adaptive if level == 4 else self.level_adaptive[f'level{level}']
+        p4 = F.normalize(adaptive(p_tilde), dim=-1)                                # [C·k, C_s]
         r4 = F.normalize(features.flatten(2), dim=1)                               # [B, C_s, N]
         proto_cams = (self.tau * torch.einsum('pc,bcn->bpn', p4, r4)).reshape(b, -1, h, w)
         cams = proto_cams.reshape(b, self.n_classes, self.k, h, w).amax(dim=2)

@@ -100,11 +100,14 @@ def bg_loss(bg: Tensor,                    # `[N, D]` BG embeddings
             prototypes: Tensor,            # `[C·k, D]` P̃
             n_classes: int,
             temperature: float = LossConfig.temperature,
+            present: Tensor | None = None, # `[N, C]` bool: classes present in each anchor's tile; given: only those are positives
            ) -> Tensor:
-    "ℓ_bg: pull BG toward the other classes' prototypes (multi-positive), push from its own class's prototypes."
+    "ℓ_bg: pull BG toward the other classes' prototypes (multi-positive; only the tile's present ones with `present`), push from its own class's."
     bg, protos = F.normalize(bg.float(), dim=-1), F.normalize(prototypes.float(), dim=-1)
-    same = classes[:, None] == _classes_of(prototypes, n_classes)[None]
-    return multi_positive_nce(bg @ protos.T / temperature, ~same, same)
+    pcls = _classes_of(prototypes, n_classes)
+    same = classes[:, None] == pcls[None]
+    positive = ~same if present is None else ~same & present[:, pcls]
+    return multi_positive_nce(bg @ protos.T / temperature, positive, same)
 
 # %% ../nbs/07_refiner.ipynb #a7035864
 class MemoryBank(nn.Module):
@@ -151,9 +154,11 @@ class Refiner(nn.Module):
                  temperature: float = LossConfig.temperature,      # InfoNCE temperature T
                  memory_size: int = LossConfig.memory_size,        # FIFO bank of negatives
                  batch_negatives: bool = False,                    # ℓ_fg also pushes from other classes' FG in the batch
-                 raw_cam: bool = False):                           # the released code's masking (see `masked_pairs`)
+                 raw_cam: bool = False,                            # the released code's masking (see `masked_pairs`)
+                 bg_pull_absent: bool = True):                     # ℓ_bg's positives: every other class (True) or the tile's present ones
         super().__init__()
         self.alpha, self.temperature, self.batch_negatives, self.raw_cam = alpha, temperature, batch_negatives, raw_cam
+        self.bg_pull_absent = bg_pull_absent
         self.bank = MemoryBank(memory_size, dim)
 
     def forward(self,
@@ -180,6 +185,7 @@ class Refiner(nn.Module):
         f_fg, f_bg, cls = emb[:n], emb[n:], mp.pairs[:, 1]
         with torch.autocast(device_type=emb.device.type, enabled=False):   # InfoNCE at T = 0.07 needs float32 logits
             l_fg = fg_loss(f_fg.float(), cls, prototypes.float(), n_classes, self.bank.feats, self.batch_negatives, self.temperature)
-            l_bg = bg_loss(f_bg.float(), cls, prototypes.float(), n_classes, self.temperature)
+            present = None if self.bg_pull_absent else labels[mp.pairs[:, 0]] > 0
+            l_bg = bg_loss(f_bg.float(), cls, prototypes.float(), n_classes, self.temperature, present)
         if self.training: self.bank.push(f_bg.detach())
         return RefinerOutput(l_fg + l_bg, l_fg, l_bg, mp.masks, mp.cams, mp.pairs, f_fg, f_bg)

@@ -18,12 +18,15 @@ from .core import ConfigError, DataError
 from .data import eval_items, train_items
 from .loop import read_log
 from .metrics import SegMetrics, paper_table2, results_table, seg_metrics
+from .checkpoint import load_model
+from .stage2 import write_pseudo_masks
 from .synthetic import write_synthetic
 from .train import fit
 
 # %% auto #0
-__all__ = ['ENV_VARS', 'BCSS_COUNTS', 'RUNS', 'DELTA_ROW', 'PUBLISHED', 'ReproParams', 'ReproSetup', 'paper_setup',
-           'synthetic_setup', 'paper_unavailable', 'RunResult', 'train_and_test', 'reproduction_run', 'table2']
+__all__ = ['ENV_VARS', 'BCSS_COUNTS', 'RUNS', 'DELTA_ROW', 'PUBLISHED', 'STAGE2_NOTE', 'ReproParams', 'ReproSetup', 'paper_setup',
+           'synthetic_setup', 'paper_unavailable', 'RunResult', 'train_and_test', 'reproduction_run', 'stage2_run',
+           'table2']
 
 # %% ../nbs/30_reproduce_table2.ipynb #d643e584
 ENV_VARS = {'bcss_root': 'CONSTRUCT_BCSS_ROOT', 'conch_ckpt': 'CONSTRUCT_CONCH_CKPT', 'mit_ckpt': 'CONSTRUCT_MIT_CKPT',
@@ -144,6 +147,7 @@ class RunResult:
     n_test: int                   # test tiles
     train_seconds: float          # training and validation time, from the run's log
     reused: bool                  # True: read from a finished run folder, nothing was trained
+    tile_confusions: np.ndarray | None = None   # `[N, K, K]` the test tiles' matrices (`test_tiles.npy`; None for a run that predates it)
 
 def _check_same_run(out: Path, cfg: Config) -> None:
     "A reused run folder must hold a run of `cfg` (only the settings of `_FREE` may differ)."
@@ -154,16 +158,17 @@ def _check_same_run(out: Path, cfg: Config) -> None:
 def _result(out: Path, reused: bool) -> RunResult:
     r = json.loads((out/'results.json').read_text())
     secs = sum(rec.get('seconds', 0.0) for rec in read_log(out/'metrics.jsonl') if rec.get('kind') == 'epoch')
-    return RunResult(out.name, out, Path(r['checkpoint']), seg_metrics(np.array(r['confusion'])), int(r['n_images']), secs, reused)
+    tiles = np.load(out/'test_tiles.npy') if (out/'test_tiles.npy').is_file() else None
+    return RunResult(out.name, out, Path(r['checkpoint']), seg_metrics(np.array(r['confusion'])), int(r['n_images']), secs, reused, tiles)
 
-def train_and_test(cfg: Config, device=None, progress: bool = True) -> RunResult:
-    "Train the run `cfg` describes and score its test split — or reuse its finished run folder, or resume an interrupted one."
+def train_and_test(cfg: Config, device=None, progress: bool = True, stage: int = 1) -> RunResult:
+    "Train the run `cfg` describes (stage 1, or with `stage=2` its segmenter) and score its test split — or reuse its finished run folder, or resume an interrupted one."
     out = Path(cfg.train.out_dir)
     if (out/'results.json').is_file():
         _check_same_run(out, cfg)
         return _result(out, reused=True)
     last = out/'last.pt'
-    fit(cfg, resume=last if last.is_file() else None, progress=progress, device=device)
+    fit(cfg, resume=last if last.is_file() else None, progress=progress, device=device, stage=stage)
     return _result(out, reused=False)
 
 # %% ../nbs/30_reproduce_table2.ipynb #8008194e
@@ -174,16 +179,28 @@ def reproduction_run(setup: ReproSetup, name: str, device=None, progress: bool =
     if name not in RUNS: raise KeyError(f"unknown run {name!r}; known: {sorted(RUNS)}")
     return train_and_test(setup.config(name, **RUNS[name]), device, progress)
 
+def stage2_run(setup: ReproSetup, stage1: RunResult, device=None, progress: bool = True, **overrides) -> RunResult:
+    """Stage 2 on top of the finished `stage1` run: its model's pseudo-masks of the training split (`out_dir/pseudo_masks`, made
+    once), then the run `out_dir/stage2` trained on them with `overrides` (dotted keys) and tested — or reused."""
+    pm = setup.out_dir/'pseudo_masks'
+    if not (pm/'pseudo_masks.json').is_file():
+        write_pseudo_masks(load_model(stage1.checkpoint, device), setup.base.data.root, pm, progress=progress, source=str(stage1.checkpoint))
+    return train_and_test(setup.config('stage2', **{'stage2.pseudo_masks': str(pm), **overrides}), device, progress, stage=2)
+
 # %% ../nbs/30_reproduce_table2.ipynb #5c50c06e
 DELTA_ROW = 'Δ vs published'
 PUBLISHED = 'ConStruct (paper)'
 
-def table2(ours: SegMetrics, name: str = 'ConStruct (ours)', class_names=BCSS_WSSS.mask_names) -> pd.DataFrame:
-    "The paper's Table 2 rows, our row `name`, and `DELTA_ROW` = ours − published ConStruct (percentage points)."
-    pub, row = paper_table2(), results_table(ours, class_names, name)
+STAGE2_NOTE = ("stage 2: TPRO and MLPS publish a segmenter trained on their pseudo-masks; the published ConStruct row and "
+               "ours are stage 1 (CAMs, TTA, CRF); a row marked 'stage 2' is our segmenter trained on our stage-1 pseudo-masks (18_stage2)")
+
+def table2(ours: SegMetrics | Mapping[str, SegMetrics], name: str = 'ConStruct (ours)', class_names=BCSS_WSSS.mask_names) -> pd.DataFrame:
+    "The paper's Table 2 rows, our row `name` (or a {name: metrics} mapping of rows), and `DELTA_ROW` = our first row − published ConStruct (points)."
+    rows = dict(ours) if isinstance(ours, Mapping) else {name: ours}
+    pub, row = paper_table2(), results_table(rows, class_names)
     if list(row.columns) != list(pub.columns):
         raise ValueError(f"table2: our columns {[c[1] for c in row.columns]} are not the paper's {[c[1] for c in pub.columns]}")
-    delta = (row.loc[name] - pub.loc[PUBLISHED]).round(2) + 0.0          # + 0.0: no "-0.00"
+    delta = (row.iloc[0] - pub.loc[PUBLISHED]).round(2) + 0.0          # + 0.0: no "-0.00"
     out = pd.concat([pub, row, delta.to_frame(DELTA_ROW).T])
     out.index.name = 'Method'
     return out

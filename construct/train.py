@@ -4,8 +4,8 @@
 
 # %% ../nbs/10_train.ipynb #544b848c
 from __future__ import annotations
-import json, math, os, sys
-from dataclasses import dataclass
+import io, json, math, os, sys
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -26,7 +26,8 @@ from .loop import (JsonLog, LossPlot, Progress, Scores, StepResult, StopOnNonFin
                             TrainingInterrupted, Validation, run_loop)
 from .loss import ConStructLoss, build_loss
 from .metrics import SegMetrics, seg_metrics
-from .model import CAM_LEVEL, ConStruct, build_model
+from .model import ConStruct, build_model
+from .stage2 import SegmenterTask, build_segmenter
 
 # %% auto #0
 __all__ = ['RESUME_FREE', 'ConStructTask', 'model_from_checkpoint', 'SplitScores', 'evaluate_split', 'FitResult',
@@ -87,26 +88,27 @@ def model_from_checkpoint(ck: dict, path, weights: dict) -> ConStruct:
 # %% ../nbs/10_train.ipynb #fbd9e8b2
 @dataclass
 class SplitScores:
-    "Scores of a split: the metrics of one confusion matrix over all its pixels, and the number of tiles."
+    "Scores of a split: the metrics of one confusion matrix over all its pixels, the number of tiles and each tile's matrix."
     metrics: SegMetrics
     n_images: int
+    tile_confusions: np.ndarray       # `[N, K, K]` one confusion matrix per tile, in the split's order
 
 def evaluate_split(model: ConStruct, ds: EvalTiles, cfg: Config, info: DistInfo, device: torch.device, progress: bool) -> SplitScores:
-    "`evaluate` on `ds`; under DDP each process takes every K-th tile and the confusion matrices are summed."
+    "`evaluate` on `ds`; under DDP each process takes every K-th tile and the per-tile matrices are gathered by a sum."
     bs = max(1, cfg.train.batch_size // info.world_size)
     if not info.enabled:
         res = evaluate(model, ds, cfg.infer, batch_size=bs, progress=progress)
-        return SplitScores(res.metrics, res.n_images)
+        return SplitScores(res.metrics, res.n_images, res.tile_confusions)
     k, shard = ds.spec.background + 1, Subset(ds, range(info.rank, len(ds), info.world_size))
-    cm, n = np.zeros((k, k), np.int64), 0
+    tiles = np.zeros((len(ds), k, k), np.int64)              # this process fills its own tiles' rows; the sum fills the rest
     if len(shard):
         crf_workers = max(1, (os.cpu_count() or 1) // int(os.environ.get('LOCAL_WORLD_SIZE', info.world_size)))
         res = evaluate(model, shard, cfg.infer, batch_size=bs, progress=progress and info.is_main, workers=crf_workers)
-        cm, n = res.metrics.confusion, res.n_images
-    t = torch.as_tensor(np.append(np.asarray(cm, np.int64).ravel(), n), device=device)
+        tiles[info.rank::info.world_size] = res.tile_confusions
+    t = torch.as_tensor(tiles, device=device)
     dist.all_reduce(t)
-    t = t.cpu().numpy()
-    return SplitScores(seg_metrics(t[:-1].reshape(k, k)), int(t[-1]))
+    tiles = t.cpu().numpy()
+    return SplitScores(seg_metrics(tiles.sum(0)), len(ds), tiles)
 
 # %% ../nbs/10_train.ipynb #0ac08e69
 @dataclass
@@ -121,17 +123,20 @@ class FitResult:
     step: int                         # optimiser steps done in total
     completed: bool                   # False when `max_steps` stopped the run before its end
 
-RESUME_FREE = ('data.root', 'data.num_workers', 'train.out_dir', 'train.save_every', 'infer.')
+RESUME_FREE = ('data.root', 'data.num_workers', 'train.out_dir', 'train.save_every', 'infer.', 'stage2.pseudo_masks')
+_EPOCHS = (('train', 'epochs'), ('stage2', 'epochs'))      # may be raised on resume (stage 1's and stage 2's)
 
 def _check_resume_config(cfg: Config, ck: dict, where) -> None:
-    "A resumed run must train what its checkpoint trained; `train.epochs` may be raised."
-    diff = config_differences(ck['config'], cfg.to_dict(), RESUME_FREE + ('train.epochs',))
+    "A resumed run must train what its checkpoint trained; `train.epochs` (`stage2.epochs`) may be raised."
+    diff = config_differences(ck['config'], cfg.to_dict(), RESUME_FREE + tuple(f'{s}.{k}' for s, k in _EPOCHS))
     if diff:
         raise ConfigError(f"{where}: cannot resume with a different configuration: " + '; '.join(diff[:6])
-                          + " (only data.root, data.num_workers, train.out_dir, train.save_every and infer.* may change, and train.epochs be raised)")
-    old = ck['config']['train']['epochs']
-    if cfg.train.epochs < old:
-        raise ConfigError(f"{where}: train.epochs is {cfg.train.epochs}, fewer than the {old} the run was started with (it may only be raised)")
+                          + " (only data.root, data.num_workers, train.out_dir, train.save_every, stage2.pseudo_masks and infer.* may change, "
+                            "and train.epochs be raised)")
+    for s, k in _EPOCHS:
+        old, new = ck['config'].get(s, {}).get(k), getattr(getattr(cfg, s), k)
+        if old is not None and new < old:
+            raise ConfigError(f"{where}: {s}.{k} is {new}, fewer than the {old} the run was started with (it may only be raised)")
 
 def _check_run_dir(out: Path, resume: Path | None, overwrite: bool) -> list[str]:
     "The run files in `out` to delete before writing (another run's, with `overwrite`); `FileExistsError` for a run neither resumed nor to be overwritten."
@@ -144,7 +149,8 @@ def _check_run_dir(out: Path, resume: Path | None, overwrite: bool) -> list[str]
 
 def _absolute_paths(cfg: Config) -> Config:
     "`cfg` with the data root and local weights paths made absolute (a resume or a checkpoint then still finds them from another working folder)."
-    paths = {'data.root': cfg.data.root, 'model.student_weights': cfg.model.student_weights, 'model.teacher_weights': cfg.model.teacher_weights}
+    paths = {'data.root': cfg.data.root, 'model.student_weights': cfg.model.student_weights, 'model.teacher_weights': cfg.model.teacher_weights,
+             'stage2.weights': cfg.stage2.weights, 'stage2.pseudo_masks': cfg.stage2.pseudo_masks}
     vals = {k: str(Path(v).expanduser().resolve()) for k, v in paths.items()
             if v is not None and not v.startswith('hf_hub:') and Path(v).expanduser().exists()}
     return with_values(cfg, vals) if vals else cfg
@@ -162,12 +168,16 @@ def random_weights_warning(cfg: Config, roles: Sequence[str] = ('student', 'teac
 
 def unreachable_losses(cfg: Config) -> list[str]:
     """One plain line per weighted loss that, with `cfg`, can change no prediction: L_struct when none of its guidance
-    levels is the level the CAMs read (`CAM_LEVEL`) — it then trains only adapters whose output nothing downstream reads."""
-    lw = cfg.loss
-    if lw.lambda_struct == 0 or CAM_LEVEL in lw.guidance_levels: return []
-    ks = ', '.join(map(str, lw.guidance_levels))
+    levels is a level the CAMs read (`model.cam_levels`) — it then trains only adapters whose output nothing downstream reads."""
+    lw, read = cfg.loss, cfg.model.cam_levels
+    if lw.lambda_struct == 0 or set(lw.guidance_levels) & set(read): return []
+    ks, rs = (', '.join(map(str, v)) for v in (lw.guidance_levels, read))
     return [f"note: L_struct (guidance level {ks}) trains only adapter {ks}, which no prediction reads (the CAMs read level "
-            f"{CAM_LEVEL}): with this configuration it cannot change a prediction (see 31_reproduce_table3)"]
+            f"{rs}): with this configuration it cannot change a prediction (see 31_reproduce_table3)"]
+
+def _npy_bytes(a: np.ndarray) -> bytes:
+    "`a` in NumPy's `.npy` format."
+    buf = io.BytesIO(); np.save(buf, a); return buf.getvalue()
 
 def _say(info: DistInfo, msg: str) -> None:
     if info.is_main: print(msg, file=sys.stderr, flush=True)
@@ -181,16 +191,25 @@ def fit(cfg: Config,
         test: bool = True,                    # evaluate `test` with the best checkpoint at the end (when the split exists)
         overwrite: bool = False,              # replace the run files already in `cfg.train.out_dir`
         device: str | torch.device | None = None,  # see `resolve_device`; None: this process's GPU if there is one, else CPU
+        stage: int = 1,                       # 1: ConStruct (the paper); 2: the segmenter of `cfg.stage2` on its pseudo-masks (`18_stage2`)
        ) -> FitResult:
-    "Train ConStruct as `cfg` says and write the run folder `cfg.train.out_dir`; under `torchrun`, with DDP."
+    "Train ConStruct (or, with `stage=2`, its stage-2 segmenter) as `cfg` says and write the run folder `cfg.train.out_dir`; under `torchrun`, with DDP."
+    if stage not in (1, 2): raise ConfigError(f"fit: stage must be 1 or 2, got {stage!r}")
     cfg, info = _absolute_paths(check_config(cfg)), dist_info()
+    s2, kind = cfg.stage2, ('construct', 'stage2')[stage - 1]
+    if stage == 2 and s2.pseudo_masks is None:
+        raise ConfigError("stage2.pseudo_masks: stage 2 trains on pseudo-masks; make them with `construct pseudo-masks` and give their folder")
     dev = resolve_device(device, info)
     init_distributed(dev, info)
-    tc, spec, out = cfg.train, cfg.data.spec, Path(cfg.train.out_dir)
+    tc = cfg.train if stage == 1 else replace(cfg.train, epochs=s2.epochs, lr=s2.lr, batch_size=s2.batch_size)
+    spec, out = cfg.data.spec, Path(cfg.train.out_dir)
     ck = load_checkpoint(find_checkpoint(resume)) if resume is not None else None
+    if ck is not None and ck['kind'] != kind:
+        raise CheckpointError(f"{ck['path']}: a {ck['kind']!r} checkpoint cannot resume a stage-{stage} run ({kind!r})")
     if ck is not None: _check_resume_config(cfg, ck, ck['path'])
     stale = _check_run_dir(out, ck['path'] if ck is not None else None, overwrite)
-    train = TrainTiles(cfg.data.root, spec, augment=True, seed=tc.seed)
+    train = TrainTiles(cfg.data.root, spec, augment=True, seed=tc.seed,
+                       **(dict(pseudo_masks=s2.pseudo_masks, min_confidence=s2.min_confidence) if stage == 2 else {}))
     splits = {s: has_split(cfg.data.root, s) for s in ('valid', 'test')}
     for s, wanted in (('valid', validate), ('test', test)):
         if wanted and not splits[s]:
@@ -209,10 +228,12 @@ def fit(cfg: Config,
             for f in stale: (out/f).unlink()
             save_config(cfg, out/'config.yaml')
         seed_everything(tc.seed)
-        model = build_model(cfg)
-        task = ConStructTask(model, build_loss(cfg, model))
+        if stage == 1:
+            model = build_model(cfg)
+            task = ConStructTask(model, build_loss(cfg, model))
+        else: task = SegmenterTask(model := build_segmenter(cfg))
         if (warning := random_weights_warning(cfg, list(task.frozen()))) is not None: _say(info, warning)
-        for line in unreachable_losses(cfg): _say(info, line)
+        for line in (unreachable_losses(cfg) if stage == 1 else []): _say(info, line)
         frozen = {name: weights_digest(m) for name, m in task.frozen().items()}
         if ck is not None:
             for name, m in task.frozen().items(): check_frozen(m, name, ck, ck['path'])
@@ -233,6 +254,7 @@ def fit(cfg: Config,
                 res = dict(split='test', checkpoint=str(best or st.last),
                            epoch=next((r['epoch'] for r in reversed(st.history) if r.get('best')), None) if best is not None else tc.epochs,
                            n_images=sc.n_images, weights=weights_report(cfg, list(task.frozen())), **sc.metrics.to_dict(spec.mask_names))
+                atomic_write(out/'test_tiles.npy', lambda p: p.write_bytes(_npy_bytes(sc.tile_confusions)))
                 atomic_write(out/'results.json', lambda p: p.write_text(json.dumps(res, indent=1)))
             result.test_metrics = sc.metrics
         return result
