@@ -314,13 +314,17 @@ def _tool_commands(cmd) -> None:
     from construct.config import VARIANTS
     x = cmd('ablate', 'train arms × seeds on the same data; per-arm mean ± sd, paired differences with bootstrap intervals and '
                       'permutation p-values; writes ablation.md/.png/.csv', _cmd_ablate)
-    _config_args(x)
+    x.add_argument('--preset', choices=PRESETS, default='paper', help="starting configuration: the paper's, the tiny encoders, or the demo's")
+    x.add_argument('--config', metavar='YAML', help='a configuration file (replaces the preset)')
+    x.add_argument('--set', dest='overrides', nargs='+', action='extend', default=[], metavar='KEY=VALUE',
+                   help='section.key=value changes of the base every arm starts from (an option here, so that no change meant for all '
+                        'arms is taken for the last --arm\'s)')
     x.add_argument('--data', help='data root (sets data.root); it needs a test/ split')
     x.add_argument('--out', default='runs/ablation', help='the ablation folder: <arm>/seed<s>/ run folders (finished ones are reused) and the report')
     x.add_argument('--arms', nargs='+', metavar='NAME', choices=list(VARIANTS),
                    help=f"preset arms (`construct.config.VARIANTS`): {', '.join(VARIANTS)} (default without --arm: base no_distillation)")
     x.add_argument('--arm', nargs='+', action='append', metavar='NAME KEY=VALUE',
-                   help='a custom arm: its name, then its section.key=value changes; repeat for more (put config overrides before it)')
+                   help='a custom arm: its name, then its section.key=value changes, up to the next option; repeat for more')
     x.add_argument('--seeds', type=_at_least(1), default=3, help='seeds per arm, counting from train.seed')
     x.add_argument('--reference', metavar='NAME', help='the arm the others are compared with (default: the first)')
     x.add_argument('--n-boot', type=_at_least(100), default=2000, help='bootstrap replicates of each interval')

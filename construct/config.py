@@ -268,6 +268,8 @@ class Config:
         if prompts is not None and len(prompts) != spec.n_classes:
             raise ConfigError(f"model.prompts: {len(prompts)} prompts for {spec.n_classes} classes {spec.classes} of "
                               f"data.dataset {spec.name!r}; give one per class, in that order")
+        if self.model.cam_fusion == 'learned' and len(self.model.cam_levels) == 1:
+            raise ConfigError(f"model.cam_fusion: 'learned' fuses several levels; model.cam_levels is {self.model.cam_levels}")
 
     @property
     def quirks(self) -> ReleasedConfig:
@@ -343,7 +345,7 @@ def tiny_config(**overrides) -> Config:
     "The paper's configuration with the tiny encoder presets (fast tests, the CPU demo); `overrides`: dotted keys → Python values."
     return with_values(Config(), {'model.student': 'conch_tiny', 'model.teacher': 'mit_tiny', **overrides})
 
-# %% ../nbs/00_config.ipynb #57552347
+# %% ../nbs/00_config.ipynb #173e85fc
 VARIANTS: dict[str, dict] = {
     'base': {},                                                                     # the configuration as given (the paper's, by default)
     'no_distillation': {'loss.lambda_struct': 0.0},                                 # Table 3: without L_struct

@@ -95,7 +95,7 @@ def run_demo(out_dir='demo_out', *, n_train: int = 1500, n_valid: int = 40, n_te
                  seconds_total=round(demo.seconds, 1), config=cfg.to_dict())
     write_evaluation(out, res, base, model, test, cfg.infer, extra=extra)
     if stage2:
-        say(write_pseudo_masks(model, data, out/'pseudo', overwrite=overwrite, progress=progress, source=extra['checkpoint']))
+        say(write_pseudo_masks(model, data, out/'pseudo', cfg=cfg.infer, overwrite=overwrite, progress=progress, source=extra['checkpoint']))
         c2 = with_values(cfg, {'stage2.img_size': cfg.model.img_size, 'stage2.pseudo_masks': out/'pseudo', 'train.out_dir': out/'stage2'})
         r2 = fit(c2, stage=2, progress=progress, overwrite=overwrite, test=False, device='cpu')
         demo.stages = compare_stages(model, load_model(r2.best_checkpoint or r2.last_checkpoint, device='cpu'), test, cfg.infer, progress=progress)

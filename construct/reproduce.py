@@ -135,7 +135,7 @@ def paper_unavailable(params: ReproParams) -> str | None:
 
 # %% ../nbs/30_reproduce_table2.ipynb #16db5737
 _FREE = ('data.root', 'data.num_workers', 'train.save_every',      # settings that may differ in a reused run folder
-         'model.student_weights', 'model.teacher_weights')          # (the run saved them as absolute paths)
+         'model.student_weights', 'model.teacher_weights', 'stage2.weights', 'stage2.pseudo_masks')   # (saved as absolute paths)
 
 @dataclass
 class RunResult:

@@ -27,7 +27,7 @@ from .loop import (JsonLog, LossPlot, Progress, Scores, StepResult, StopOnNonFin
 from .loss import ConStructLoss, build_loss
 from .metrics import SegMetrics, seg_metrics
 from .model import ConStruct, build_model
-from .stage2 import SegmenterTask, build_segmenter
+from .stage2 import SegmenterTask, build_segmenter, check_pseudo_masks
 
 # %% auto #0
 __all__ = ['RESUME_FREE', 'ConStructTask', 'model_from_checkpoint', 'SplitScores', 'evaluate_split', 'FitResult',
@@ -128,14 +128,15 @@ _EPOCHS = (('train', 'epochs'), ('stage2', 'epochs'))      # may be raised on re
 
 def _check_resume_config(cfg: Config, ck: dict, where) -> None:
     "A resumed run must train what its checkpoint trained; `train.epochs` (`stage2.epochs`) may be raised."
-    diff = config_differences(ck['config'], cfg.to_dict(), RESUME_FREE + tuple(f'{s}.{k}' for s, k in _EPOCHS))
+    saved = from_dict(ck['config']).to_dict()              # settings added since the checkpoint was written take their defaults
+    diff = config_differences(saved, cfg.to_dict(), RESUME_FREE + tuple(f'{s}.{k}' for s, k in _EPOCHS))
     if diff:
         raise ConfigError(f"{where}: cannot resume with a different configuration: " + '; '.join(diff[:6])
                           + " (only data.root, data.num_workers, train.out_dir, train.save_every, stage2.pseudo_masks and infer.* may change, "
                             "and train.epochs be raised)")
     for s, k in _EPOCHS:
-        old, new = ck['config'].get(s, {}).get(k), getattr(getattr(cfg, s), k)
-        if old is not None and new < old:
+        old, new = saved[s][k], getattr(getattr(cfg, s), k)
+        if new < old:
             raise ConfigError(f"{where}: {s}.{k} is {new}, fewer than the {old} the run was started with (it may only be raised)")
 
 def _check_run_dir(out: Path, resume: Path | None, overwrite: bool) -> list[str]:
@@ -231,7 +232,10 @@ def fit(cfg: Config,
         if stage == 1:
             model = build_model(cfg)
             task = ConStructTask(model, build_loss(cfg, model))
-        else: task = SegmenterTask(model := build_segmenter(cfg))
+        else:
+            task = SegmenterTask(model := build_segmenter(cfg))
+            check_pseudo_masks(s2.pseudo_masks, spec)
+            if s2.weights is None: _say(info, f"note: the stage-2 {s2.arch} ({s2.backbone}) starts from random weights (set stage2.weights to start from pretrained ones)")
         if (warning := random_weights_warning(cfg, list(task.frozen()))) is not None: _say(info, warning)
         for line in (unreachable_losses(cfg) if stage == 1 else []): _say(info, line)
         frozen = {name: weights_digest(m) for name, m in task.frozen().items()}
