@@ -169,7 +169,7 @@ class Ablation:
         out = pd.DataFrame({'mIoU (%)': pm('mIoU'), 'mDice (%)': pm('mDice')}, index=s.index)
         d = lambda n: diffs.loc[(n, 'mIoU')] if n != ref else None
         out[f'δ mIoU vs {ref} [95 % CI]'] = [f"{r.delta:+.2f} [{r.ci_low:+.2f}, {r.ci_high:+.2f}]" if (r := d(n)) is not None else '—' for n in s.index]
-        out['p (tiles)'] = [f"{r.p_tiles:.3f}" if (r := d(n)) is not None else '—' for n in s.index]
+        out['p (tiles)'] = [f"{r.p_tiles:.4f}" if (r := d(n)) is not None else '—' for n in s.index]
         out['p (seeds)'] = [f"{r.p_seeds:.2f}" if (r := d(n)) is not None else '—' for n in s.index]
         out.index.name = f"arm ({len(self.seeds)} seed{'s' if len(self.seeds) > 1 else ''})"
         return out
@@ -194,8 +194,8 @@ class Ablation:
             err = np.clip([d.delta - d.ci_low, d.ci_high - d.delta], 0, None)       # a percentile interval need not contain δ
             ax2.errorbar(d.delta, y, xerr=err, fmt='D', color='C3', ms=5, capsize=3, zorder=3)
             for yi, (_, r) in zip(y, d.iterrows()):
-                ax2.annotate(f"p {r.p_tiles:.3f} (tiles), {r.p_seeds:.2f} (seeds)", (max(r.ci_high, r.delta), yi), xytext=(4, 3),
-                             textcoords='offset points', fontsize=7)
+                ax2.annotate(f"p {r.p_tiles:.4f} (tiles), {r.p_seeds:.2f} (seeds)", (r.delta, yi), xytext=(0, -11),
+                             textcoords='offset points', fontsize=7, ha='center', va='top')
             ax2.set_yticks(y, others); ax2.set_ylim(len(others) - 0.5, -0.5)
         ax2.axvline(0, color='0.3', lw=0.8)
         ax2.set(xlabel=f'δ mIoU vs {ref} (points): seeds (grey), mean and 95 % interval (red)', ylabel='')
