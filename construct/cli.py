@@ -69,9 +69,10 @@ def _cmd_pseudo_masks(a) -> int:
     from construct.stage2 import LEAK, write_pseudo_masks
     if a.split != 'train': raise DataError(LEAK.format(split=a.split))     # before minutes of loading
     ckpt = find_checkpoint(a.checkpoint)
-    cfg = from_dict(load_checkpoint(ckpt)['config'])
+    ck = load_checkpoint(ckpt)
+    cfg = from_dict(ck['config'])
     model = load_model(ckpt, device=a.device, weights=_weights(a))
-    _warn_random(cfg, a, ckpt)
+    _warn_random(ck, a)
     print(write_pseudo_masks(model, a.data or cfg.data.root, a.out, split=a.split, cfg=cfg.infer, batch_size=a.batch_size,
                              overwrite=a.overwrite, progress=not a.quiet, source=str(ckpt)))
     return 0
@@ -84,12 +85,12 @@ def _student_weights(cfg, a) -> dict:
     from construct.train import weights_report
     return {'student': str(Path(a.student_weights).resolve())} if a.student_weights else weights_report(cfg, ('student',))
 
-def _warn_random(cfg, a, ckpt) -> None:
-    "One line on standard error when a stage-1 model's student has random weights (a stage-2 checkpoint holds all its weights)."
-    from construct.checkpoint import load_checkpoint
+def _warn_random(ck: dict, a) -> None:
+    "One line on standard error when the checkpoint `ck` is a stage-1 model whose student has random weights (a stage-2 checkpoint holds all its weights)."
+    from construct.config import from_dict
     from construct.train import random_weights_warning
-    if load_checkpoint(ckpt)['kind'] != 'construct': return
-    if not a.student_weights and (w := random_weights_warning(cfg, ('student',))) is not None: print(w, file=sys.stderr)
+    if ck['kind'] != 'construct' or a.student_weights: return
+    if (w := random_weights_warning(from_dict(ck['config']), ('student',))) is not None: print(w, file=sys.stderr)
 
 def _cmd_evaluate(a) -> int:
     from dataclasses import replace
@@ -105,9 +106,10 @@ def _cmd_evaluate(a) -> int:
                               f"or choose another --out")
     ckpt = find_checkpoint(a.checkpoint)
     ensure_writable(out)
-    cfg = from_dict(load_checkpoint(ckpt)['config'])
+    ck = load_checkpoint(ckpt)
+    cfg = from_dict(ck['config'])
     model = load_model(ckpt, device=a.device, weights=_weights(a))
-    _warn_random(cfg, a, ckpt)
+    _warn_random(ck, a)
     infer = replace(cfg.infer, labels=a.labels, crf=not a.no_crf)
     ds = EvalTiles(a.data or cfg.data.root, a.split, model.spec)
     res = evaluate(model, ds, infer, batch_size=a.batch_size, progress=not a.quiet)
@@ -119,11 +121,10 @@ def _cmd_evaluate(a) -> int:
 
 def _cmd_predict(a) -> int:
     from construct.checkpoint import find_checkpoint, load_checkpoint, load_model
-    from construct.config import from_dict
     from construct.inference import predict_folder
     ckpt = find_checkpoint(a.checkpoint)
     model = load_model(ckpt, device=a.device, weights=_weights(a))
-    _warn_random(from_dict(load_checkpoint(ckpt)['config']), a, ckpt)
+    _warn_random(load_checkpoint(ckpt), a)
     s = predict_folder(model, a.input, a.out, overlays=not a.no_overlays, overwrite=a.overwrite, batch_size=a.batch_size,
                        progress=not a.quiet, recursive=a.recursive, skip_bad=a.skip_bad)
     print(s)
@@ -131,11 +132,11 @@ def _cmd_predict(a) -> int:
 
 def _cmd_segment_slide(a) -> int:
     from construct.checkpoint import find_checkpoint, load_checkpoint, load_model
-    from construct.config import InferConfig, from_dict
+    from construct.config import InferConfig
     from construct.slides import SlideError, segment_slides
     ckpt = find_checkpoint(a.checkpoint)
     model = load_model(ckpt, device=a.device, weights=_weights(a))
-    _warn_random(from_dict(load_checkpoint(ckpt)['config']), a, ckpt)
+    _warn_random(load_checkpoint(ckpt), a)
     given = dict(mpp=a.mpp, target_mpp=a.target_mpp, tile=a.tile, overlap=a.overlap, batch_size=a.batch_size)
     try:
         results = segment_slides(a.slides, model, out_dir=a.out, infer=InferConfig(crf=not a.no_crf), keep_going=a.keep_going,

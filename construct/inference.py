@@ -27,8 +27,8 @@ from .viz import overlay
 
 # %% auto #0
 __all__ = ['MIN_TILE', 'adjust_brightness', 'View', 'tta_views', 'normalize_cams', 'fuse_views', 'cam_probabilities',
-           'predict_labels', 'Segmentation', 'crf_image', 'segment', 'EvalResult', 'evaluate', 'baseline_segment',
-           'baseline_evaluate', 'PredictSummary', 'predict_folder']
+           'predict_labels', 'Segmentation', 'crf_image', 'segment', 'EvalResult', 'segment_dataset', 'evaluate',
+           'baseline_segment', 'baseline_evaluate', 'PredictSummary', 'predict_folder']
 
 # %% ../nbs/11_inference.ipynb #d768f7df
 def adjust_brightness(images: Tensor, factor: float, mean: Tensor | None = None) -> Tensor:
@@ -224,17 +224,33 @@ def _batches(items: Iterable[dict], batch_size: int, key: str = 'image') -> Iter
 def _stack(group: list[dict], key: str) -> Tensor:
     return torch.stack([torch.as_tensor(g[key]) for g in group])
 
-def _run(dataset, seg_fn: Callable, spec: DatasetSpec, cfg: InferConfig, batch_size: int, progress: bool, method: str,
-         workers: int | None) -> EvalResult:
-    "Segment `dataset` batch by batch with `seg_fn(images, labels, pool)`, the CRF on one `CRFPool` for the whole run."
+def _segmented(dataset, seg_fn: Callable, batch_size: int, progress: bool, method: str,
+               workers: int | None) -> Iterator[tuple[list[dict], Segmentation]]:
+    "`dataset` segmented batch by batch by `seg_fn(images, labels, pool)`, the CRF on one `CRFPool` for the whole data set: (items, `Segmentation`)."
     _check_batch_size(batch_size)
     if len(dataset) == 0: raise DataError(f"{method}: the data set is empty")
-    K, tiles, t0 = spec.background + 1, [], time.perf_counter()
     with CRFPool(workers, n_tiles=len(dataset)) as pool, progress_bar(total=len(dataset), desc=method, enabled=progress) as bar:
         for group in _batches((dataset[i] for i in range(len(dataset))), batch_size):
-            seg = seg_fn(_stack(group, 'image'), _stack(group, 'labels').float(), pool)
-            tiles += [confusion_matrix(p, g['mask'], K) for p, g in zip(seg.pred, group)]
+            yield group, seg_fn(_stack(group, 'image'), _stack(group, 'labels').float(), pool)
             bar.update(len(group))
+
+def _method(model: nn.Module) -> str:
+    return 'ConStruct stage 2' if hasattr(model, 'class_probs') else 'ConStruct'
+
+def segment_dataset(model: nn.Module, dataset, cfg: InferConfig | None = None, batch_size: int = 10,
+                    progress: bool = True, workers: int | None = None) -> Iterator[tuple[list[dict], Segmentation]]:
+    """The inference protocol over `dataset` (items with `image` `[3, H, W]` and `labels` `[C]`, e.g. `TrainTiles(augment=False)`),
+    batch by batch (consecutive tiles of one size): the batch's items and their `Segmentation`; one CRF pool serves the whole data set."""
+    cfg = cfg if cfg is not None else InferConfig()
+    def seg_fn(x, y, pool):
+        _check_inputs(x, cfg, y)
+        return _segment(model, x, cfg, y, pool)
+    return _segmented(dataset, seg_fn, batch_size, progress, _method(model), workers)
+
+def _run(batches: Iterator[tuple[list[dict], Segmentation]], spec: DatasetSpec, cfg: InferConfig, method: str) -> EvalResult:
+    "The scores of segmented `batches` against their items' masks, one confusion matrix per tile."
+    K, tiles, t0 = spec.background + 1, [], time.perf_counter()
+    for group, seg in batches: tiles += [confusion_matrix(p, g['mask'], K) for p, g in zip(seg.pred, group)]
     tiles = np.stack(tiles)
     return EvalResult(seg_metrics(tiles.sum(0)), len(tiles), time.perf_counter() - t0, spec.mask_names, method, cfg.labels, cfg.crf, tiles)
 
@@ -247,11 +263,7 @@ def evaluate(model: nn.Module, dataset, cfg: InferConfig | None = None, batch_si
     spec = getattr(dataset, 'spec', None) or model.spec
     if spec.n_classes != model.spec.n_classes:
         raise DataError(f"evaluate: the data set has {spec.n_classes} classes {spec.classes}, the model {model.spec.n_classes}")
-    def seg_fn(x, y, pool):
-        _check_inputs(x, cfg, y)
-        return _segment(model, x, cfg, y, pool)
-    method = 'ConStruct stage 2' if hasattr(model, 'class_probs') else 'ConStruct'
-    return _run(dataset, seg_fn, spec, cfg, batch_size, progress, method, workers)
+    return _run(segment_dataset(model, dataset, cfg, batch_size, progress, workers), spec, cfg, _method(model))
 
 def _baseline_segment(images: Tensor, labels: Tensor, cfg: InferConfig, pool: CRFPool) -> Segmentation:
     B, _, H, W = images.shape
@@ -273,7 +285,8 @@ def baseline_evaluate(dataset, cfg: InferConfig | None = None, batch_size: int =
     cfg = cfg or InferConfig()
     if cfg.labels != 'gt': raise ConfigError(f"baseline_evaluate: the baseline gates with ground-truth labels; got infer.labels={cfg.labels!r}")
     spec = spec or getattr(dataset, 'spec', None) or BCSS_WSSS
-    return _run(dataset, lambda x, y, pool: _baseline_segment(x, y, cfg, pool), spec, cfg, batch_size, progress, 'uniform-CAM baseline', workers)
+    method = 'uniform-CAM baseline'
+    return _run(_segmented(dataset, lambda x, y, pool: _baseline_segment(x, y, cfg, pool), batch_size, progress, method, workers), spec, cfg, method)
 
 # %% ../nbs/11_inference.ipynb #bc12aa46
 MIN_TILE = 32   # smallest image side (px) `predict_folder` accepts

@@ -20,11 +20,10 @@ from torchvision.models.segmentation.deeplabv3 import DeepLabHead, DeepLabV3
 from transformers import SegformerForSemanticSegmentation
 
 from .config import Config, DatasetSpec, InferConfig, from_dict
-from .core import CheckpointError, ConfigError, DataError, atomic_write, check_state_dict, progress_bar, read_torch_file, seeded
-from .crf import CRFPool
-from .data import IGNORE_INDEX, Flip, pseudo_mask_paths, read_image, save_mask, to_tensor, train_items
+from .core import CheckpointError, ConfigError, DataError, atomic_write, check_state_dict, read_torch_file, seeded
+from .data import IGNORE_INDEX, Flip, TrainTiles, pseudo_mask_paths, save_mask
 from .encoders import IMAGENET_MEAN, IMAGENET_STD, TEACHER_PRESETS, load_mit
-from .inference import evaluate, segment
+from .inference import evaluate, segment_dataset
 from .loop import StepResult, Task
 
 # %% auto #0
@@ -157,29 +156,20 @@ def write_pseudo_masks(model: nn.Module,                 # a trained stage-1 `Co
     if split != 'train': raise DataError(LEAK.format(split=split))
     cfg = cfg if cfg is not None else InferConfig()
     out, spec, t0 = Path(out_dir), model.spec, time.perf_counter()
-    items = train_items(root, spec)
+    tiles = TrainTiles(root, spec, augment=False)                  # image, its image-level labels, its name
     if (out/'pseudo_masks.json').exists():
         if not overwrite: raise FileExistsError(f"{out}: holds pseudo-masks already (pseudo_masks.json); pass overwrite=True to replace them, or choose another folder")
         (out/'pseudo_masks.json').unlink()                  # until the new set is whole, the folder says it is not
+    for p in pseudo_mask_paths(out, '_'): p.parent.mkdir(parents=True, exist_ok=True)     # masks/, confidence/
     K = spec.background + 1
     counts, conf_sum, n_px = np.zeros(K, np.int64), 0.0, 0
-    with CRFPool(None, n_tiles=len(items)) as pool, progress_bar(total=len(items), desc='pseudo-masks', enabled=progress) as bar:
-        for i in range(0, len(items), batch_size):
-            group = items[i:i + batch_size]
-            images = [read_image(it.path) for it in group]
-            for size in {im.shape for im in images}:                          # tiles of one size per forward pass
-                idx = [j for j, im in enumerate(images) if im.shape == size]
-                x = torch.stack([to_tensor(images[j]) for j in idx])
-                y = torch.stack([torch.from_numpy(group[j].labels.astype(np.float32)) for j in idx])
-                seg = segment(model, x, cfg, labels=y, pool=pool)
-                conf = (seg.probs.max(1).values * 255).round().clamp(0, 255).to(torch.uint8).numpy()
-                for j, pred, c in zip(idx, seg.pred.numpy().astype(np.uint8), conf):
-                    mpath, cpath = pseudo_mask_paths(out, group[j].path.name)
-                    for d in (mpath.parent, cpath.parent): d.mkdir(parents=True, exist_ok=True)
-                    save_mask(mpath, pred, spec); _save_grey(cpath, c)
-                    counts += np.bincount(pred.ravel(), minlength=K); conf_sum += float(c.sum()) / 255; n_px += c.size
-            bar.update(len(group))
-    res = PseudoMasks(out, len(items), conf_sum / max(n_px, 1), dict(zip(spec.mask_names, (counts / max(counts.sum(), 1)).tolist())),
+    for group, seg in segment_dataset(model, tiles, cfg, batch_size, progress):
+        conf = (seg.probs.max(1).values * 255).round().clamp(0, 255).to(torch.uint8).numpy()
+        for item, pred, c in zip(group, seg.pred.numpy().astype(np.uint8), conf):
+            mpath, cpath = pseudo_mask_paths(out, item['name'])
+            save_mask(mpath, pred, spec); _save_grey(cpath, c)
+            counts += np.bincount(pred.ravel(), minlength=K); conf_sum += float(c.sum()) / 255; n_px += c.size
+    res = PseudoMasks(out, len(tiles), conf_sum / max(n_px, 1), dict(zip(spec.mask_names, (counts / max(counts.sum(), 1)).tolist())),
                       time.perf_counter() - t0)
     meta = dict(root=str(Path(root).resolve()), split=split, source=source, n_tiles=res.n_tiles, mean_confidence=res.mean_confidence,
                 class_fractions=res.class_fractions, infer=asdict(cfg), classes=list(spec.mask_names))

@@ -198,8 +198,10 @@ def fit(cfg: Config,
     if stage not in (1, 2): raise ConfigError(f"fit: stage must be 1 or 2, got {stage!r}")
     cfg, info = _absolute_paths(check_config(cfg)), dist_info()
     s2, kind = cfg.stage2, ('construct', 'stage2')[stage - 1]
-    if stage == 2 and s2.pseudo_masks is None:
-        raise ConfigError("stage2.pseudo_masks: stage 2 trains on pseudo-masks; make them with `construct pseudo-masks` and give their folder")
+    if stage == 2:
+        if s2.pseudo_masks is None:
+            raise ConfigError("stage2.pseudo_masks: stage 2 trains on pseudo-masks; make them with `construct pseudo-masks` and give their folder")
+        check_pseudo_masks(s2.pseudo_masks, cfg.data.spec)   # a finished set, of these classes: before the run folder is touched
     dev = resolve_device(device, info)
     init_distributed(dev, info)
     tc = cfg.train if stage == 1 else replace(cfg.train, epochs=s2.epochs, lr=s2.lr, batch_size=s2.batch_size)
@@ -234,7 +236,6 @@ def fit(cfg: Config,
             task = ConStructTask(model, build_loss(cfg, model))
         else:
             task = SegmenterTask(model := build_segmenter(cfg))
-            check_pseudo_masks(s2.pseudo_masks, spec)
             if s2.weights is None: _say(info, f"note: the stage-2 {s2.arch} ({s2.backbone}) starts from random weights (set stage2.weights to start from pretrained ones)")
         if (warning := random_weights_warning(cfg, list(task.frozen()))) is not None: _say(info, warning)
         for line in (unreachable_losses(cfg) if stage == 1 else []): _say(info, line)
