@@ -13,10 +13,10 @@ import yaml
 from .core import ConfigError, atomic_write, flatten_dict
 
 # %% auto #0
-__all__ = ['BCSS_DESCRIPTIONS', 'BCSS_WSSS', 'LUAD_HISTOSEG', 'DATASETS', 'SEGMENTER_BACKBONES', 'VARIANTS', 'DatasetSpec',
-           'get_dataset_spec', 'DataConfig', 'ModelConfig', 'LossConfig', 'TrainConfig', 'InferConfig', 'Stage2Config',
-           'ReleasedConfig', 'Config', 'from_dict', 'check_config', 'config_differences', 'apply_overrides',
-           'with_values', 'load_config', 'save_config', 'tiny_config']
+__all__ = ['BCSS_DESCRIPTIONS', 'BCSS_WSSS', 'LUAD_HISTOSEG', 'DATASETS', 'STUDENTS', 'TEACHERS', 'SEGMENTER_BACKBONES',
+           'VARIANTS', 'DatasetSpec', 'get_dataset_spec', 'DataConfig', 'ModelConfig', 'TeacherConfig', 'LossConfig',
+           'TrainConfig', 'InferConfig', 'Stage2Config', 'ReleasedConfig', 'Config', 'from_dict', 'check_config',
+           'config_differences', 'apply_overrides', 'with_values', 'load_config', 'save_config', 'tiny_config']
 
 # %% ../nbs/00_config.ipynb #bee76d13
 @dataclass(frozen=True)
@@ -105,6 +105,10 @@ def _check(v, tp, where: str):
     if typing.get_origin(tp) is list:
         if not isinstance(v, (list, tuple)): raise ConfigError(f"{where}: expected a list, got {v!r}")
         return [_check(x, typing.get_args(tp)[0], f"{where}[{i}]") for i, x in enumerate(v)]
+    if is_dataclass(tp):                                       # a group inside a list (`loss.teachers`)
+        if isinstance(v, tp): return v
+        if not isinstance(v, dict): raise ConfigError(f"{where}: expected a mapping, got {v!r}")
+        return _build(tp, v, where)
     if tp is str and isinstance(v, os.PathLike): return os.fspath(v)
     if tp is float and isinstance(v, str):                     # YAML 1.1 reads `1e-4` (no dot) as a string
         try: v = float(v)
@@ -140,11 +144,16 @@ class DataConfig(_Section):
     @property
     def spec(self) -> DatasetSpec: return get_dataset_spec(self.dataset)
 
+STUDENTS = ('conch_vit_b16', 'quiltnet_b32', 'quiltnet_b16', 'plip', 'biomedclip',       # `construct.backbones`' registry
+            'conch_tiny', 'quiltnet_tiny', 'plip_tiny', 'biomedclip_tiny')                # (tiny: random-weight test sizes)
+TEACHERS = ('mit_b0', 'mit_b1', 'mit_b2', 'mit_b3', 'mit_b4', 'mit_b5', 'dinov2_vits14', 'dinov2_vitb14', 'uni_vitl16',
+            'mit_tiny', 'dinov2_tiny', 'uni_tiny')
+
 @dataclass
 class ModelConfig(_Section):
     section: ClassVar[str] = 'model'
-    student: str = 'conch_vit_b16'        # preset of `construct.encoders` (e.g. 'conch_tiny' for tests)
-    teacher: str = 'mit_b1'               # 'mit_b0'…'mit_b5', or 'mit_tiny'
+    student: str = _setting('conch_vit_b16', lambda v: v in STUDENTS, f"a registered student ({', '.join(STUDENTS)})")
+    teacher: str = _setting('mit_b1', lambda v: v in TEACHERS, f"a registered teacher ({', '.join(TEACHERS)})")
     student_weights: str | None = None    # local checkpoint file or hub id; None = random init
     teacher_weights: str | None = None
     img_size: int = _setting(224, lambda v: v >= 32, '>= 32 (pixels)')
@@ -159,6 +168,16 @@ class ModelConfig(_Section):
     compat: bool = False                  # reproduce the authors' released code instead of the paper
 
 @dataclass
+class TeacherConfig(_Section):
+    "One teacher of multi-teacher distillation: an entry of `loss.teachers`."
+    section: ClassVar[str] = 'loss.teachers[]'
+    name: str = _setting('mit_b1', lambda v: v in TEACHERS, f"a registered teacher ({', '.join(TEACHERS)})")
+    weights: str | None = None            # its weights file, folder or hub id; None = random init
+    levels: list[int] = _setting([3], lambda v: 0 < len(v) == len(set(v)) and all(1 <= k <= 4 for k in v),
+                                 'a non-empty list of distinct pyramid levels in 1..4')   # the levels it guides
+    weight: float = _setting(1.0, _positive, '> 0')   # its fixed weight ω (normalised over the teachers of a level); the gate's start
+
+@dataclass
 class LossConfig(_Section):
     section: ClassVar[str] = 'loss'
     lambda_cls: float = _setting(1.0, _non_negative, '>= 0')
@@ -171,6 +190,9 @@ class LossConfig(_Section):
     memory_size: int = _setting(2048, lambda v: v >= 1, '>= 1')           # FIFO bank of negatives
     fg_batch_negatives: bool = False      # ℓ_fg also pushes from the batch's FG embeddings of other classes (beyond the paper)
     bg_pull_absent: bool = True           # ℓ_bg pulls BG toward every other class, present in the tile or not (False: only present ones)
+    teachers: list[TeacherConfig] = _setting([])   # several teachers for L_struct (replacing model.teacher / teacher_weights / guidance_levels); [] = the paper's one
+    teacher_gate: str = _setting('fixed', lambda v: v in ('fixed', 'learned'), "'fixed' or 'learned'")   # teachers' weights: ω as given, or a trained softmax gate
+    teacher_cache_mb: int = _setting(0, _non_negative, '>= 0 (0: no cache)')   # keep teachers' maps per input tile, up to this many MiB
 
 @dataclass
 class TrainConfig(_Section):
@@ -270,6 +292,24 @@ class Config:
                               f"data.dataset {spec.name!r}; give one per class, in that order")
         if self.model.cam_fusion == 'learned' and len(self.model.cam_levels) == 1:
             raise ConfigError(f"model.cam_fusion: 'learned' fuses several levels; model.cam_levels is {self.model.cam_levels}")
+        names = [t.name for t in self.loss.teachers]
+        if len(set(names)) != len(names): raise ConfigError(f"loss.teachers: each teacher once, got {names}")
+        shared = [k for k in range(1, 5) if sum(k in t.levels for t in self.loss.teachers) > 1]
+        if self.loss.teacher_gate == 'learned' and not shared:
+            raise ConfigError(f"loss.teacher_gate: 'learned' weighs teachers that guide the same level; loss.teachers has {len(names)} "
+                              f"teacher(s) and no level with two")
+        if self.loss.teachers and self.model.teacher_weights is not None:
+            raise ConfigError("model.teacher_weights: with loss.teachers each teacher's weights are its entry's `weights`; "
+                              "model.teacher / teacher_weights / loss.guidance_levels are then unused")
+        if self.loss.teacher_cache_mb and self.quirks.teacher_train_mode:
+            raise ConfigError("loss.teacher_cache_mb: a teacher with drop-path (released.teacher_train_mode, on in compat mode) "
+                              "is not deterministic in training; its targets cannot be cached")
+
+    @property
+    def teachers(self) -> list[TeacherConfig]:
+        "The teachers L_struct distils from: `loss.teachers`, else the paper's one (`model.teacher` at `loss.guidance_levels`)."
+        if self.loss.teachers: return list(self.loss.teachers)
+        return [TeacherConfig(self.model.teacher, self.model.teacher_weights, list(self.loss.guidance_levels))]
 
     @property
     def quirks(self) -> ReleasedConfig:

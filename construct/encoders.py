@@ -29,9 +29,10 @@ with warnings.catch_warnings():   # conch-fork imports `timm.models.layers`, whi
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'CONCH_MEAN', 'CONCH_STD', 'CONCH_IGNORED_PREFIXES', 'STUDENT_PRESETS', 'IMAGENET_MEAN', 'IMAGENET_STD',
-           'TEACHER_PRESETS', 'FeaturePyramid', 'StudentPreset', 'conch_tokenize', 'ConchStudent', 'load_student',
-           'TeacherPreset', 'SegFormerTeacher', 'convert_nvlabs_mit', 'load_mit', 'load_teacher']
+__all__ = ['logger', 'CONCH_MEAN', 'CONCH_STD', 'CONCH_IGNORED_PREFIXES', 'STUDENT_PRESETS', 'PYRAMID_STRIDES', 'IMAGENET_MEAN',
+           'IMAGENET_STD', 'TEACHER_PRESETS', 'FeaturePyramid', 'StudentPreset', 'conch_tokenize', 'pyramid_from_grids',
+           'Student', 'ConchStudent', 'load_student', 'TeacherPreset', 'SegFormerTeacher', 'convert_nvlabs_mit',
+           'load_mit', 'load_teacher']
 
 # %% ../nbs/03_encoders.ipynb #d95a4bf0
 @dataclass
@@ -172,64 +173,118 @@ class _Frozen(nn.Module):
         "Stays in evaluation mode whatever `mode` is: the backbone is frozen."
         return super().train(False)
 
-class ConchStudent(_Frozen):
-    "Frozen CONCH (conch-fork `CoCa`, frozen in place): `pyramid`, `encode_text` and `encode_image` on images in [0, 1]."
+PYRAMID_STRIDES = (4, 8, 16, 32)   # strides of pyramid levels 1..4 relative to the input, for every student
+
+def _resample(x: Tensor, stride: int, patch: int, size: tuple[int, int]) -> Tensor:
+    "A `[B, C, h, w]` grid of stride `patch` brought to stride `stride` (output `size` when the ratio is not an integer)."
+    if stride == patch: return x
+    if stride > patch and stride % patch == 0: return F.avg_pool2d(x, kernel_size=stride // patch)
+    if stride < patch and patch % stride == 0: return F.interpolate(x, scale_factor=patch // stride, mode='bilinear', align_corners=False)
+    if size[0] >= x.shape[-2] and size[1] >= x.shape[-1]: return F.interpolate(x, size=size, mode='bilinear', align_corners=False)
+    return F.adaptive_avg_pool2d(x, size)
+
+def pyramid_from_grids(grids: Sequence[Tensor],    # token grids `[B, C, H/p, W/p]` of one ViT for levels 1.., shallow to deep
+                       patch: int,                  # the ViT's patch size p
+                       image_hw: tuple[int, int],   # (H, W) of the input
+                      ) -> FeaturePyramid:
+    """The four levels at strides `PYRAMID_STRIDES`: an integer ratio to the patch is an average pool (coarser) or a
+    bilinear ×r (finer), as CONCH's pyramid in the paper; another ratio (a patch-14 teacher) resizes to `H // stride`."""
+    if not 1 <= len(grids) <= len(PYRAMID_STRIDES): raise ValueError(f"pyramid_from_grids: expected 1 to {len(PYRAMID_STRIDES)} grids, got {len(grids)}")
+    return FeaturePyramid(_resample(g, s, patch, (image_hw[0] // s, image_hw[1] // s)) for g, s in zip(grids, PYRAMID_STRIDES))
+
+class Student(_Frozen):
+    """Base of the frozen vision–language students: `pyramid`, `encode_image`, `encode_text`, `normalize` on images in
+    [0, 1]. A subclass says how its towers run: `_grids` (the tapped blocks' token grids), `_embed_image`, `_embed_text`,
+    `tokenize`, `_checkpointing` (timm-style gradient checkpointing of the image tower) and `image_tower`."""
     def __init__(self,
-                 coca: CoCa,                                    # conch-fork CoCa (captioning branch optional, unused)
-                 taps: Sequence[int] = (3, 6, 9, 12),           # 1-based ViT blocks for pyramid levels 1..4
-                 pyramid_norm: tuple[Sequence[float], Sequence[float]] | None = None):  # (mean, std) for `pyramid`; None: CONCH's
+                 taps: Sequence[int],                                    # 1-based ViT blocks for pyramid levels 1..4
+                 n_blocks: int, width: int, embed_dim: int, img_size: int, patch_size: int,
+                 mean: Sequence[float], std: Sequence[float],            # the model's own input statistics (encode_image)
+                 pyramid_norm: tuple[Sequence[float], Sequence[float]] | None = None):  # (mean, std) for `pyramid`; None: the model's
         super().__init__()
-        trunk = coca.visual.trunk
-        if len(taps) != 4 or not all(1 <= t <= len(trunk.blocks) for t in taps):
-            raise ValueError(f"ConchStudent: taps must be 4 block numbers in 1..{len(trunk.blocks)}, got {tuple(taps)}")
-        self.coca, self.taps = coca, tuple(int(t) for t in taps)
-        self.width, self.embed_dim = trunk.embed_dim, coca.embed_dim
-        self.img_size, self.patch_size = coca.visual.image_size[0], trunk.patch_embed.patch_size[0]
-        mean, std = pyramid_norm if pyramid_norm is not None else (CONCH_MEAN, CONCH_STD)
-        self.register_buffer('conch_mean', _stats(CONCH_MEAN, 'CONCH_MEAN'), persistent=False)
-        self.register_buffer('conch_std', _stats(CONCH_STD, 'CONCH_STD'), persistent=False)
-        self.register_buffer('pyramid_mean', _stats(mean, 'pyramid_norm mean'), persistent=False)
-        self.register_buffer('pyramid_std', _stats(std, 'pyramid_norm std'), persistent=False)
-        self._freeze()
+        if len(taps) != 4 or not all(1 <= t <= n_blocks for t in taps):
+            raise ValueError(f"{type(self).__name__}: taps must be 4 block numbers in 1..{n_blocks}, got {tuple(taps)}")
+        self.taps, self.width, self.embed_dim = tuple(int(t) for t in taps), width, embed_dim
+        self.img_size, self.patch_size = img_size, patch_size
+        pmean, pstd = pyramid_norm if pyramid_norm is not None else (mean, std)
+        self.register_buffer('mean', _stats(mean, 'mean'), persistent=False)
+        self.register_buffer('std', _stats(std, 'std'), persistent=False)
+        self.register_buffer('pyramid_mean', _stats(pmean, 'pyramid_norm mean'), persistent=False)
+        self.register_buffer('pyramid_std', _stats(pstd, 'pyramid_norm std'), persistent=False)
 
     def pyramid(self, x: Tensor) -> FeaturePyramid:
-        "`[B, 3, H, W]` in [0, 1] → 4 maps `[B, width, 4h, 4w]`, `[B, width, 2h, 2w]`, `[B, width, h, w]`, `[B, width, h/2, w/2]`, h = H/16 (56, 28, 14, 7 at 224 px)."
-        check_images(x, 'ConchStudent.pyramid', self.patch_size)
-        z = (x - self.pyramid_mean) / self.pyramid_std
-        f3, f6, f9, f12 = self.coca.visual.trunk.forward_intermediates(
-            z, indices=[t - 1 for t in self.taps], norm=False, stop_early=True, output_fmt='NCHW', intermediates_only=True)
-        return FeaturePyramid((F.interpolate(f3, scale_factor=4, mode='bilinear', align_corners=False),
-                               F.interpolate(f6, scale_factor=2, mode='bilinear', align_corners=False),
-                               f9, F.avg_pool2d(f12, kernel_size=2)))
+        "`[B, 3, H, W]` in [0, 1] → 4 maps `[B, width, H/4, W/4]`, `[B, width, H/8, W/8]`, `[B, width, H/16, W/16]`, `[B, width, H/32, W/32]` (56, 28, 14, 7 at 224 px)."
+        check_images(x, f'{type(self).__name__}.pyramid', self.patch_size)
+        return pyramid_from_grids(self._grids((x - self.pyramid_mean) / self.pyramid_std), self.patch_size, x.shape[-2:])
 
     def normalize(self, x: Tensor) -> Tensor:
-        "`[B, 3, H, W]` in [0, 1] → the CONCH-normalised tensor `encode_image(..., normalized=True)` takes."
-        return (x - self.conch_mean) / self.conch_std
+        "`[B, 3, H, W]` in [0, 1] → the tensor normalised with the model's statistics, which `encode_image(..., normalized=True)` takes."
+        return (x - self.mean) / self.std
 
     def encode_image(self, x: Tensor, grad: bool = False, normalized: bool = False, checkpoint: bool = False) -> Tensor:
-        """`[B, 3, H, W]` in [0, 1] (already CONCH-normalised with `normalized=True`) → ℓ2-normalised contrastive
+        """`[B, 3, H, W]` in [0, 1] (already normalised with `normalized=True`) → ℓ2-normalised contrastive
         embeddings `[B, embed_dim]`; `grad=True` keeps the graph to `x`, and with `checkpoint=True` only each
-        transformer block's input, recomputing the block in backward (timm's gradient checkpointing): memory for time."""
-        check_images(x, 'ConchStudent.encode_image', self.patch_size)
+        transformer block's input, recomputing the block in backward (gradient checkpointing): memory for time."""
+        check_images(x, f'{type(self).__name__}.encode_image', self.patch_size)
         z = x if normalized else self.normalize(x)
         if not grad:
-            with torch.no_grad(): return self.coca.encode_image(z, normalize=True, proj_contrast=True)
-        trunk = self.coca.visual.trunk
-        was, trunk.grad_checkpointing = trunk.grad_checkpointing, checkpoint
-        try: return self.coca.encode_image(z, normalize=True, proj_contrast=True)
-        finally: trunk.grad_checkpointing = was
+            with torch.no_grad(): return F.normalize(self._embed_image(z), dim=-1)
+        was = self._checkpointing(checkpoint)
+        try: return F.normalize(self._embed_image(z), dim=-1)
+        finally: self._checkpointing(was)
 
     @torch.no_grad()
     def encode_text(self, texts: str | Sequence[str]) -> Tensor:
         "Texts (N strings) → ℓ2-normalised text embeddings `[N, embed_dim]`."
-        ids = conch_tokenize(texts, self.coca.context_length).to(self.conch_mean.device)
-        return self.coca.encode_text(ids, normalize=True)
+        return F.normalize(self._embed_text(self.tokenize(texts).to(self.mean.device)), dim=-1)
+
+    def parameter_counts(self) -> dict[str, int]:
+        "Parameters of the image tower (`image_tower`), of the text tower (the rest) and of the logit scale."
+        total, image = sum(p.numel() for p in self.parameters()), sum(p.numel() for p in self.image_tower.parameters())
+        scale = sum(p.numel() for n, p in self.named_parameters() if n.rsplit('.', 1)[-1] in ('logit_scale', 'logit_bias'))
+        return {'image tower': image, 'text tower': total - image - scale, 'logit scale': scale}
 
     def extra_repr(self) -> str:
-        return f"taps={self.taps}, width={self.width}, embed_dim={self.embed_dim}, img_size={self.img_size}"
+        return f"taps={self.taps}, width={self.width}, embed_dim={self.embed_dim}, img_size={self.img_size}, patch_size={self.patch_size}"
+
+class ConchStudent(Student):
+    "Frozen CONCH (conch-fork `CoCa`, frozen in place)."
+    def __init__(self,
+                 coca: CoCa,                                    # conch-fork CoCa (captioning branch optional, unused)
+                 taps: Sequence[int] = (3, 6, 9, 12),           # 1-based ViT blocks for pyramid levels 1..4
+                 pyramid_norm: tuple[Sequence[float], Sequence[float]] | None = None):  # (mean, std) for `pyramid`; None: CONCH's
+        trunk = coca.visual.trunk
+        super().__init__(taps, len(trunk.blocks), trunk.embed_dim, coca.embed_dim, coca.visual.image_size[0],
+                         trunk.patch_embed.patch_size[0], CONCH_MEAN, CONCH_STD, pyramid_norm)
+        self.coca = coca
+        self._freeze()
+
+    @property
+    def image_tower(self) -> nn.Module: return self.coca.visual
+
+    def _grids(self, z: Tensor) -> list[Tensor]:
+        return self.coca.visual.trunk.forward_intermediates(
+            z, indices=[t - 1 for t in self.taps], norm=False, stop_early=True, output_fmt='NCHW', intermediates_only=True)
+    def _embed_image(self, z: Tensor) -> Tensor: return self.coca.encode_image(z, normalize=False, proj_contrast=True)
+    def _embed_text(self, ids: Tensor) -> Tensor: return self.coca.encode_text(ids, normalize=False)
+    def tokenize(self, texts: str | Sequence[str]) -> Tensor: return conch_tokenize(texts, self.coca.context_length)
+    def _checkpointing(self, on: bool) -> bool:
+        trunk = self.coca.visual.trunk
+        was, trunk.grad_checkpointing = trunk.grad_checkpointing, on
+        return was
 
 # %% ../nbs/03_encoders.ipynb #79d41fc5
 _WEIGHT_FILES = ('pytorch_model.bin', 'model.safetensors')
+
+def _weights_file(weights: str | Path, names: Sequence[str], hint: str = '') -> Path:
+    "A local file: `weights` itself, or the first of `names` inside the folder `weights`; `hint` ends the error messages."
+    p = Path(weights).expanduser()
+    if p.is_dir():
+        found = [p/n for n in names if (p/n).is_file()]
+        if not found: raise CheckpointError(f"{p}: folder holds none of {list(names)}{hint}")
+        return found[0]
+    if not p.is_file(): raise CheckpointError(f"{p}: no such checkpoint file{hint}")
+    return p
 
 def _student_weights_path(weights: str | Path) -> Path:
     "Local file for `weights`: a file, a folder holding one of `_WEIGHT_FILES`, or `hf_hub:<repo>` (downloaded)."
@@ -240,13 +295,7 @@ def _student_weights_path(weights: str | Path) -> Path:
         except Exception as e:
             raise CheckpointError(f"{s}: download failed (needs a network and access to the gated repository): "
                                   f"{type(e).__name__}: {str(e)[:200]}") from None
-    p = Path(s)
-    if p.is_dir():
-        found = [p/f for f in _WEIGHT_FILES if (p/f).is_file()]
-        if not found: raise CheckpointError(f"{p}: folder holds none of {list(_WEIGHT_FILES)}")
-        return found[0]
-    if not p.is_file(): raise CheckpointError(f"{p}: no such checkpoint file (or use 'hf_hub:<repo id>')")
-    return p
+    return _weights_file(s, _WEIGHT_FILES, " (or use 'hf_hub:<repo id>')")
 
 def load_student(preset: str | StudentPreset = 'conch_vit_b16',  # name in `STUDENT_PRESETS`, or a `StudentPreset`
                  weights: str | Path | None = None,              # checkpoint file / folder / 'hf_hub:<repo>'; None: random init
@@ -297,7 +346,26 @@ TEACHER_PRESETS: dict[str, TeacherPreset] = {p.name: p for p in (
 )}
 
 
-class SegFormerTeacher(_Frozen):
+class _Teacher(_Frozen):
+    "Base of the frozen teachers: ImageNet-normalised inputs after an optional per-channel affine; drop-path, if any, follows train mode."
+    stochastic: bool = False
+
+    def _input_stats(self, input_affine: tuple[Sequence[float], Sequence[float]] | None):
+        scale, shift = input_affine if input_affine is not None else ((1., 1., 1.), (0., 0., 0.))
+        self.register_buffer('scale', _stats(scale, 'input_affine scale'), persistent=False)
+        self.register_buffer('shift', _stats(shift, 'input_affine shift'), persistent=False)
+        self.register_buffer('mean', _stats(IMAGENET_MEAN, 'IMAGENET_MEAN'), persistent=False)
+        self.register_buffer('std', _stats(IMAGENET_STD, 'IMAGENET_STD'), persistent=False)
+
+    def _normalized(self, x: Tensor) -> Tensor:
+        "`[B, 3, H, W]` in [0, 1] → the teacher's input: affine, then ImageNet statistics."
+        return (x * self.scale + self.shift - self.mean) / self.std
+
+    def train(self, mode: bool = True):
+        "Stays in evaluation mode — unless the teacher has stochastic depth (the released code's teacher), which follows `mode`."
+        return nn.Module.train(self, mode and self.stochastic)
+
+class SegFormerTeacher(_Teacher):
     "Frozen SegFormer MiT encoder: images in [0, 1] → the four stage maps as a `FeaturePyramid`."
     def __init__(self, model: SegformerModel,
                  input_affine: tuple[Sequence[float], Sequence[float]] | None = None):  # (scale, shift) per channel, applied to x first
@@ -310,23 +378,15 @@ class SegFormerTeacher(_Frozen):
             if isinstance(m, nn.LayerNorm) and 'patch_embeddings' not in name and '.attention.' not in name and m.eps != model.config.layer_norm_eps:
                 m.eps, patched = model.config.layer_norm_eps, patched + 1
         if patched: logger.info("SegFormer teacher: %d block and stage LayerNorms set to NVlabs' eps %g", patched, model.config.layer_norm_eps)
-        scale, shift = input_affine if input_affine is not None else ((1., 1., 1.), (0., 0., 0.))
-        self.register_buffer('scale', _stats(scale, 'input_affine scale'), persistent=False)
-        self.register_buffer('shift', _stats(shift, 'input_affine shift'), persistent=False)
-        self.register_buffer('mean', _stats(IMAGENET_MEAN, 'IMAGENET_MEAN'), persistent=False)
-        self.register_buffer('std', _stats(IMAGENET_STD, 'IMAGENET_STD'), persistent=False)
+        self._input_stats(input_affine)
         self._freeze()
-
-    def train(self, mode: bool = True):
-        "Stays in evaluation mode — unless the model has stochastic depth (the released code's teacher), which follows `mode`."
-        return nn.Module.train(self, mode and self.stochastic)
 
     def forward(self, x: Tensor, stages: int = 4) -> FeaturePyramid:
         """`[B, 3, H, W]` in [0, 1] → maps `[B, C_k, H/4, W/4]`, `[B, C_k, H/8, W/8]`, `[B, C_k, H/16, W/16]`, `[B, C_k, H/16, W/16]`
         (strides 4, 2, 2, 1) — only the first `stages` of them: the later stages, which nothing would read, are not run."""
         check_images(x, 'SegFormerTeacher')
         if not 1 <= stages <= len(self.model.stages): raise ValueError(f"stages: must be in 1..{len(self.model.stages)}, got {stages}")
-        h, maps = (x * self.scale + self.shift - self.mean) / self.std, []
+        h, maps = self._normalized(x), []
         for stage in self.model.stages[:stages]:
             h = stage(h); maps.append(h)
         return FeaturePyramid(maps)

@@ -15,7 +15,8 @@ from torch import nn, Tensor
 from .adapters import AdapterPyramid
 from .config import BCSS_WSSS, Config, DatasetSpec, ReleasedConfig
 from .core import check_state_dict, seeded
-from .encoders import ConchStudent, FeaturePyramid, load_student
+from .backbones import build_student
+from .encoders import FeaturePyramid, Student
 from .prototypes import PrototypeHead
 
 # %% auto #0
@@ -44,7 +45,7 @@ class ModelOutput:
 class ConStruct(nn.Module):
     "ConStruct's network: frozen CONCH student → adapters → text-initialised prototype head; images → CAMs and logits."
     def __init__(self,
-                 student: ConchStudent,                  # frozen CONCH (see `construct.encoders`)
+                 student: Student,                       # frozen student: CONCH, or another of `construct.backbones`
                  text_embeddings: Tensor,                # `[C, D]` or `[C, k, D]` class text embeddings (the prototypes' start)
                  spec: DatasetSpec = BCSS_WSSS,          # the data set: class names, palette, statistics
                  prototypes_per_class: int = 1,
@@ -122,14 +123,14 @@ def class_texts(cfg: Config) -> list[str]:
     return list(spec.released_descriptions if released else spec.descriptions)
 
 def build_model(cfg: Config,
-                student: ConchStudent | None = None,       # ready-made student (tests share one); None: from `cfg.model`
+                student: Student | None = None,            # ready-made student (tests share one); None: from `cfg.model`
                 text_embeddings: Tensor | None = None,     # `[C, D]`; None: `class_texts(cfg)` through the student's text tower
                ) -> ConStruct:
     "The `ConStruct` that `cfg` describes, built under `seeded(cfg.train.seed)`."
     m, spec, q = cfg.model, cfg.data.spec, cfg.quirks
     with seeded(cfg.train.seed):
         if student is None:
-            student = load_student(m.student, m.student_weights, m.img_size, pyramid_norm=(spec.mean, spec.std) if q.pyramid_dataset_norm else None)
+            student = build_student(m.student, m.student_weights, m.img_size, pyramid_norm=(spec.mean, spec.std) if q.pyramid_dataset_norm else None)
         if text_embeddings is None: text_embeddings = student.encode_text(class_texts(cfg))
         return ConStruct(student, text_embeddings, spec, m.prototypes_per_class, m.proj_ratio, m.tau_init,
                          use_proj=not q.no_proj, proj_residual=m.proto_init == 'residual', cam_levels=m.cam_levels,
@@ -139,10 +140,8 @@ def build_model(cfg: Config,
 def parameter_report(model: ConStruct, teacher: nn.Module | None = None) -> pd.DataFrame:
     "Parameters per part of `model` (and of the frozen `teacher`, if given): counts, millions, and whether the part trains."
     def n(m): return 0 if m is None else sum(p.numel() for p in m.parameters())
-    coca = model.student.coca
-    rows = [('CONCH image tower', n(coca.visual), False), ('CONCH text tower', n(coca.text), False),
-            ('CONCH logit scale', n(model.student) - n(coca.visual) - n(coca.text), False),
-            *([('SegFormer MiT teacher', n(teacher), False)] if teacher is not None else []),
+    rows = [(f'student {k}', v, False) for k, v in model.student.parameter_counts().items()]
+    rows += [*([('teacher', n(teacher), False)] if teacher is not None else []),
             ('adapters (4 levels)', n(model.adapters), True),
             ('prototype head (bank, φ_proj, AdaptiveLayer, τ)', n(model.head), True)]
     df = pd.DataFrame(rows, columns=['part', 'parameters', 'trainable'])

@@ -167,7 +167,7 @@ def instrumented(s: StepSetup, clock: StepClock) -> Iterator[StepClock]:
         wrap(model.student, 'encode_image', encodes)
         for a in model.adapters.adapters: spans(a, 'adapters')
         spans(model.head, 'prototypes/CAMs')
-        if loss_fn.teacher is not None: spans(loss_fn.teacher, 'teacher')
+        for t in (loss_fn.distiller.teachers.values() if loss_fn.distiller is not None else ()): spans(t, 'teacher')
         spans(loss_fn, 'losses')
         undo.callback(loss_fn.register_forward_hook(mark_loss).remove)
         for obj, attr in ((opt.opt, 'zero_grad'), (opt.opt, 'step'), (opt.sched, 'step')): wrap(obj, attr, lambda f: timed('optimiser', f))

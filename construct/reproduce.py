@@ -82,8 +82,10 @@ class ReproSetup:
     def __str__(self):
         m, d = self.base.model, self.base.data
         what = ("the paper's setting" if self.paper else 'SYNTHETIC data, tiny random-weight encoders (not the paper\'s setting)')
+        ts = self.base.teachers
+        teachers = ', '.join(f"{t.name} ({t.weights or 'random weights'})" for t in ts)
         return (f"{what}\n  data {d.root} ({', '.join(f'{s} {n:,}' for s, n in self.counts.items())})\n"
-                f"  student {m.student} ({m.student_weights or 'random weights'}), teacher {m.teacher} ({m.teacher_weights or 'random weights'})\n"
+                f"  student {m.student} ({m.student_weights or 'random weights'}), {'teacher' if len(ts) == 1 else 'teachers'} {teachers}\n"
                 f"  runs in {self.out_dir}")
     __repr__ = __str__
 

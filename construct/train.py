@@ -5,7 +5,7 @@
 # %% ../nbs/10_train.ipynb #544b848c
 from __future__ import annotations
 import io, json, math, os, sys
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -40,9 +40,15 @@ class ConStructTask(Task):
     def __init__(self, model: ConStruct, loss_fn: ConStructLoss):
         self.model, self.loss_fn, self._ptr0 = model, loss_fn, 0
 
-    def parameters(self) -> list[nn.Parameter]: return self.model.trainable_parameters()
+    def parameters(self) -> list[nn.Parameter]:
+        "The model's trainable parameters, then the criterion's (a learned teacher gate)."
+        return self.model.trainable_parameters() + [p for p in self.loss_fn.parameters() if p.requires_grad]
     def frozen(self) -> dict[str, nn.Module]:
-        return {'student': self.model.student, **({'teacher': self.loss_fn.teacher} if self.loss_fn.teacher is not None else {})}
+        "The student and the teachers: `teacher` when there is one (the paper's), `teacher:<name>` for each of several."
+        d = self.loss_fn.distiller if self.loss_fn.lambda_struct > 0 else None
+        if d is None: return {'student': self.model.student}
+        if len(d.names) == 1: return {'student': self.model.student, 'teacher': d.teachers[d.names[0]]}
+        return {'student': self.model.student, **{f'teacher:{n}': d.teachers[n] for n in d.names}}
     def to(self, device: torch.device) -> None: self.model.to(device); self.loss_fn.to(device)
     def train(self, mode: bool = True) -> None: self.model.train(mode); self.loss_fn.train(mode)
 
@@ -123,7 +129,7 @@ class FitResult:
     step: int                         # optimiser steps done in total
     completed: bool                   # False when `max_steps` stopped the run before its end
 
-RESUME_FREE = ('data.root', 'data.num_workers', 'train.out_dir', 'train.save_every', 'infer.', 'stage2.pseudo_masks')
+RESUME_FREE = ('data.root', 'data.num_workers', 'train.out_dir', 'train.save_every', 'infer.', 'stage2.pseudo_masks', 'loss.teacher_cache_mb')
 _EPOCHS = (('train', 'epochs'), ('stage2', 'epochs'))      # may be raised on resume (stage 1's and stage 2's)
 
 def _check_resume_config(cfg: Config, ck: dict, where) -> None:
@@ -152,27 +158,41 @@ def _absolute_paths(cfg: Config) -> Config:
     "`cfg` with the data root and local weights paths made absolute (a resume or a checkpoint then still finds them from another working folder)."
     paths = {'data.root': cfg.data.root, 'model.student_weights': cfg.model.student_weights, 'model.teacher_weights': cfg.model.teacher_weights,
              'stage2.weights': cfg.stage2.weights, 'stage2.pseudo_masks': cfg.stage2.pseudo_masks}
-    vals = {k: str(Path(v).expanduser().resolve()) for k, v in paths.items()
-            if v is not None and not v.startswith('hf_hub:') and Path(v).expanduser().exists()}
+    local = lambda v: v is not None and not v.startswith('hf_hub:') and Path(v).expanduser().exists()
+    vals = {k: str(Path(v).expanduser().resolve()) for k, v in paths.items() if local(v)}
+    if any(local(t.weights) for t in cfg.loss.teachers):
+        vals['loss.teachers'] = [{**asdict(t), 'weights': str(Path(t.weights).expanduser().resolve()) if local(t.weights) else t.weights}
+                                 for t in cfg.loss.teachers]
     return with_values(cfg, vals) if vals else cfg
 
+def _role(cfg: Config, role: str) -> tuple[str, str | None]:
+    "(name, weights) of a frozen part: 'student', 'teacher' (the only teacher) or 'teacher:<name>' (one of several)."
+    if role == 'student': return cfg.model.student, cfg.model.student_weights
+    t = cfg.teachers[0] if role == 'teacher' else next(t for t in cfg.teachers if t.name == role.split(':', 1)[1])
+    return t.name, t.weights
+
 def weights_report(cfg: Config, roles: Sequence[str] = ('student', 'teacher')) -> dict[str, str]:
-    "For the student and the teacher: the weights file (or hub id) they are loaded from, or 'random'."
-    return {role: getattr(cfg.model, f'{role}_weights') or 'random' for role in roles}
+    "For the student and the teacher(s): the weights file (or hub id) they are loaded from, or 'random'."
+    return {role: _role(cfg, role)[1] or 'random' for role in roles}
 
 def random_weights_warning(cfg: Config, roles: Sequence[str] = ('student', 'teacher')) -> str | None:
-    "The one-line warning that `roles` run on random weights (None when every one has a weights file)."
-    random = [f"{role} ({getattr(cfg.model, role)})" for role, w in weights_report(cfg, roles).items() if w == 'random']
+    "The one-line warning that some of `roles` run on random weights (None when every one has a weights file)."
+    random = [(role.split(':')[0], _role(cfg, role)[0], role) for role, w in weights_report(cfg, roles).items() if w == 'random']
     if not random: return None
-    return (f"WARNING: {' and '.join(random)} {'has' if len(random) == 1 else 'have'} RANDOM weights: the results say nothing "
-            f"about real data (give model.student_weights / model.teacher_weights, see the README)")
+    teachers = [name for kind, name, _ in random if kind == 'teacher']
+    parts = [f"student ({name})" for kind, name, _ in random if kind == 'student']
+    if teachers: parts.append(f"teacher{'s' if len(teachers) > 1 else ''} ({', '.join(teachers)})")
+    keys = ['model.student_weights' if role == 'student' else 'loss.teachers[].weights' if cfg.loss.teachers else 'model.teacher_weights'
+            for _, _, role in random]
+    return (f"WARNING: {' and '.join(parts)} {'has' if len(random) == 1 else 'have'} RANDOM weights: the results say nothing "
+            f"about real data (give {' / '.join(dict.fromkeys(keys))}, see the README)")
 
 def unreachable_losses(cfg: Config) -> list[str]:
     """One plain line per weighted loss that, with `cfg`, can change no prediction: L_struct when none of its guidance
     levels is a level the CAMs read (`model.cam_levels`) — it then trains only adapters whose output nothing downstream reads."""
-    lw, read = cfg.loss, cfg.model.cam_levels
-    if lw.lambda_struct == 0 or set(lw.guidance_levels) & set(read): return []
-    ks, rs = (', '.join(map(str, v)) for v in (lw.guidance_levels, read))
+    guided, read = sorted({k for t in cfg.teachers for k in t.levels}), cfg.model.cam_levels
+    if cfg.loss.lambda_struct == 0 or set(guided) & set(read): return []
+    ks, rs = (', '.join(map(str, v)) for v in (guided, read))
     return [f"note: L_struct (guidance level {ks}) trains only adapter {ks}, which no prediction reads (the CAMs read level "
             f"{rs}): with this configuration it cannot change a prediction (see 31_reproduce_table3)"]
 
@@ -197,6 +217,8 @@ def fit(cfg: Config,
     "Train ConStruct (or, with `stage=2`, its stage-2 segmenter) as `cfg` says and write the run folder `cfg.train.out_dir`; under `torchrun`, with DDP."
     if stage not in (1, 2): raise ConfigError(f"fit: stage must be 1 or 2, got {stage!r}")
     cfg, info = _absolute_paths(check_config(cfg)), dist_info()
+    if info.enabled and stage == 1 and cfg.loss.teacher_gate == 'learned':
+        raise ConfigError("loss.teacher_gate: 'learned' is not supported under DDP (the gate lives in the criterion, whose gradients DDP does not average)")
     s2, kind = cfg.stage2, ('construct', 'stage2')[stage - 1]
     if stage == 2:
         if s2.pseudo_masks is None:
