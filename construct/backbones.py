@@ -30,7 +30,7 @@ from .core import CheckpointError, ConfigError, listing, mismatch_error, peak_rs
 from .data import check_images
 from .viz import mean_activation
 from .encoders import (CONCH_MEAN, CONCH_STD, STUDENT_PRESETS, TEACHER_PRESETS, FeaturePyramid,
-                                SegFormerTeacher, Student, _Teacher, _is_hub_id, _load_strict, _read_state_dict, _strip_prefix,
+                                SegFormerTeacher, Student, _Teacher, _is_hub_id, _text_list, _load_strict, _read_state_dict, _strip_prefix,
                                 _weights_file, load_student, load_teacher, pyramid_from_grids)
 
 logger = logging.getLogger(__name__)
@@ -56,12 +56,6 @@ def fit_pos_embed(sd: dict[str, Tensor], key: str, target: Tensor, n_prefix: int
     return {**sd, key: out.reshape(target.shape).to(pe.dtype)}
 
 # %% ../nbs/19_backbones.ipynb #c717e92d
-def _texts(texts, who: str) -> list[str]:
-    texts = [texts] if isinstance(texts, str) else list(texts)
-    if not texts or not all(isinstance(t, str) for t in texts):
-        raise ValueError(f"{who}.tokenize: expected a string or a non-empty sequence of strings, got {texts!r:.80}")
-    return texts
-
 def _openai_tokenizer(context_length: int = 77):
     "OpenAI CLIP's byte-pair tokenizer (open_clip ships its vocabulary): QuiltNet's, and PLIP's (a CLIP ViT-B/32 fine-tuned)."
     return open_clip.get_tokenizer('ViT-B-32', context_length=context_length)
@@ -106,7 +100,7 @@ class OpenClipStudent(Student):
         return vis.forward_intermediates(z, indices=idx, stop_early=True, output_fmt='NCHW', intermediates_only=True)['image_intermediates']
     def _embed_image(self, z: Tensor) -> Tensor: return self.model.encode_image(z, normalize=False)
     def _embed_text(self, ids: Tensor) -> Tensor: return self.model.encode_text(ids, normalize=False)
-    def tokenize(self, texts: str | Sequence[str]) -> Tensor: return self._tokenizer(_texts(texts, type(self).__name__))
+    def tokenize(self, texts: str | Sequence[str]) -> Tensor: return self._tokenizer(_text_list(texts, f'{type(self).__name__}.tokenize'))
     def _checkpointing(self, on: bool) -> bool:
         vis = self.model.visual
         mod = vis.trunk if hasattr(vis, 'trunk') else vis.transformer
@@ -131,7 +125,7 @@ class HFClipStudent(Student):
         return self.model.visual_projection(self.model.vision_model(pixel_values=z, interpolate_pos_encoding=self._interpolate).pooler_output)
     def _embed_text(self, ids: Tensor) -> Tensor:
         return self.model.text_projection(self.model.text_model(input_ids=ids).pooler_output)
-    def tokenize(self, texts: str | Sequence[str]) -> Tensor: return _openai_tokenizer()(_texts(texts, 'HFClipStudent'))
+    def tokenize(self, texts: str | Sequence[str]) -> Tensor: return _openai_tokenizer()(_text_list(texts, 'HFClipStudent.tokenize'))
     def _checkpointing(self, on: bool) -> bool:
         if on: raise ValueError("HFClipStudent: transformers checkpoints a frozen (evaluation-mode) tower never; set train.checkpoint_encodes=false")
         return False
@@ -194,6 +188,8 @@ def _entry(entries: Mapping[str, Backbone], name, key: str) -> Backbone:
     if name not in entries: raise ConfigError(f"{key}: unknown {'student' if 'student' in key else 'teacher'} {name!r}; known: {sorted(entries)}")
     return entries[name]
 
+_OPEN_CLIP_FILES = ('open_clip_pytorch_model.bin', 'open_clip_model.safetensors')   # what open_clip's hub folders hold
+
 def _published_open_clip_cfg(folder: Path, cfg: dict, who: str) -> bool:
     "QuiltNet's `quick_gelu` from the `open_clip_config.json` beside its weights (if any), after checking the architecture there is `cfg`."
     f = folder/'open_clip_config.json'
@@ -210,7 +206,7 @@ def _build_open_clip(e: Backbone, weights, img_size: int, pyramid_norm) -> OpenC
     cfg['vision_cfg']['image_size'] = img_size
     path = None
     if weights is not None:
-        path = _weights_file(weights, ('open_clip_pytorch_model.bin', 'open_clip_model.safetensors'), f' ({e.name})')
+        path = _weights_file(weights, _OPEN_CLIP_FILES, f' ({e.name})')
         cfg['quick_gelu'] = _published_open_clip_cfg(path.parent, cfg, e.name)
     model = CLIP(**cfg)
     if path is not None:
@@ -226,7 +222,7 @@ def _build_biomedclip(e: Backbone, weights, img_size: int, pyramid_norm) -> Open
     trunk, vocab = model.visual.trunk, None
     if trunk.patch_embed.img_size[0] != img_size: trunk.set_input_size(img_size=(img_size, img_size))
     if weights is not None:
-        path = _weights_file(weights, ('open_clip_pytorch_model.bin', 'open_clip_model.safetensors'), f' ({e.name})')
+        path = _weights_file(weights, _OPEN_CLIP_FILES, f' ({e.name})')
         sd = {k: v for k, v in _read_state_dict(path).items() if not k.endswith('.position_ids')}   # a buffer older transformers saved
         _load_strict(model, fit_pos_embed(sd, 'visual.trunk.pos_embed', trunk.pos_embed), path, f"the {e.name} architecture at {img_size} px")
         vocab = path.parent/'vocab.txt'

@@ -147,11 +147,16 @@ def _fit_pos_embed(sd: dict[str, Tensor], coca: CoCa) -> dict[str, Tensor]:
 def _conch_tokenizer():
     return get_tokenizer()
 
-def conch_tokenize(texts: str | Sequence[str], context_length: int = 128) -> Tensor:
-    "Token ids `[N, context_length]` of `texts` for CONCH's text tower (the arguments of conch's `tokenize`)."
+def _text_list(texts: str | Sequence[str], who: str) -> list[str]:
+    "`texts` as a non-empty list of strings (one string is a list of one); `ValueError` naming `who` otherwise."
     texts = [texts] if isinstance(texts, str) else list(texts)
     if not texts or not all(isinstance(t, str) for t in texts):
-        raise ValueError(f"conch_tokenize: expected a string or a non-empty sequence of strings, got {texts!r:.80}")
+        raise ValueError(f"{who}: expected a string or a non-empty sequence of strings, got {texts!r:.80}")
+    return texts
+
+def conch_tokenize(texts: str | Sequence[str], context_length: int = 128) -> Tensor:
+    "Token ids `[N, context_length]` of `texts` for CONCH's text tower (the arguments of conch's `tokenize`)."
+    texts = _text_list(texts, 'conch_tokenize')
     tok = _conch_tokenizer()
     ids = tok(texts, max_length=context_length - 1, add_special_tokens=True, return_token_type_ids=False,
               truncation=True, padding='max_length', return_tensors='pt')['input_ids']
@@ -168,6 +173,10 @@ class _Frozen(nn.Module):
     def _freeze(self):
         for p in self.parameters(): p.requires_grad_(False)
         return self.eval()
+
+    def _stat_buffers(self, **stats: Sequence[float]):
+        "Register each of `stats` (3 values, R G B) as a non-persistent `[1, 3, 1, 1]` buffer of that name."
+        for name, values in stats.items(): self.register_buffer(name, _stats(values, name), persistent=False)
 
     def train(self, mode: bool = True):
         "Stays in evaluation mode whatever `mode` is: the backbone is frozen."
@@ -207,10 +216,7 @@ class Student(_Frozen):
         self.taps, self.width, self.embed_dim = tuple(int(t) for t in taps), width, embed_dim
         self.img_size, self.patch_size = img_size, patch_size
         pmean, pstd = pyramid_norm if pyramid_norm is not None else (mean, std)
-        self.register_buffer('mean', _stats(mean, 'mean'), persistent=False)
-        self.register_buffer('std', _stats(std, 'std'), persistent=False)
-        self.register_buffer('pyramid_mean', _stats(pmean, 'pyramid_norm mean'), persistent=False)
-        self.register_buffer('pyramid_std', _stats(pstd, 'pyramid_norm std'), persistent=False)
+        self._stat_buffers(mean=mean, std=std, pyramid_mean=pmean, pyramid_std=pstd)
 
     def pyramid(self, x: Tensor) -> FeaturePyramid:
         "`[B, 3, H, W]` in [0, 1] → 4 maps `[B, width, H/4, W/4]`, `[B, width, H/8, W/8]`, `[B, width, H/16, W/16]`, `[B, width, H/32, W/32]` (56, 28, 14, 7 at 224 px)."
@@ -352,10 +358,7 @@ class _Teacher(_Frozen):
 
     def _input_stats(self, input_affine: tuple[Sequence[float], Sequence[float]] | None):
         scale, shift = input_affine if input_affine is not None else ((1., 1., 1.), (0., 0., 0.))
-        self.register_buffer('scale', _stats(scale, 'input_affine scale'), persistent=False)
-        self.register_buffer('shift', _stats(shift, 'input_affine shift'), persistent=False)
-        self.register_buffer('mean', _stats(IMAGENET_MEAN, 'IMAGENET_MEAN'), persistent=False)
-        self.register_buffer('std', _stats(IMAGENET_STD, 'IMAGENET_STD'), persistent=False)
+        self._stat_buffers(scale=scale, shift=shift, mean=IMAGENET_MEAN, std=IMAGENET_STD)
 
     def _normalized(self, x: Tensor) -> Tensor:
         "`[B, 3, H, W]` in [0, 1] → the teacher's input: affine, then ImageNet statistics."
